@@ -1,0 +1,200 @@
+"""Projects, their labels and members, articles and who labels them."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+LABEL_KEY_RE = r"^[A-Z][A-Z0-9_]{0,31}$"
+COLOR_RE = r"^#[0-9a-fA-F]{6}$"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Role(models.TextChoices):
+    EDITOR = "editor", "Editor"
+    REVIEWER = "reviewer", "Reviewer"
+    MANAGER = "manager", "Manager"
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def visible_to(self, user) -> ProjectQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown, shown to editors.")
+    overlap = models.PositiveSmallIntegerField(
+        default=2, help_text="How many editors label each article."
+    )
+    editors_can_upload = models.BooleanField(
+        default=False, help_text="Editors may add articles from their home page."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overlap__gte=1),
+                name="project_overlap_at_least_one",
+                violation_error_message="Overlap must be at least 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def role_of(self, user) -> str | None:
+        """The user's role here; superusers count as managers everywhere."""
+        if not user.is_authenticated:
+            return None
+        if user.is_superuser:
+            return Role.MANAGER
+        membership = self.memberships.filter(user=user).only("role").first()
+        return membership.role if membership else None
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    key = models.CharField(
+        max_length=32,
+        validators=[RegexValidator(LABEL_KEY_RE, "Use A-Z, digits and _, starting with a letter.")],
+    )
+    name = models.CharField(max_length=100)
+    color = models.CharField(
+        max_length=7, default="#ffd966", validators=[RegexValidator(COLOR_RE, "Use #rrggbb.")]
+    )
+    hotkey = models.CharField(max_length=1, blank=True)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project", "order", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "key"],
+                name="label_key_unique_in_project",
+                violation_error_message="A label with this key already exists in the project.",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"],
+                condition=~Q(hotkey=""),
+                name="label_hotkey_unique_in_project",
+                violation_error_message="Another label of the project uses this hotkey.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.project.slug})" if self.project_id else self.key
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user"],
+                name="membership_unique",
+                violation_error_message="This user is already a member of the project.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.project}"
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def visible_to(self, user) -> ArticleQuerySet:
+        return self.filter(project__in=Project.objects.visible_to(user))
+
+
+class Article(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
+    external_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=500, blank=True)
+    text = models.TextField(help_text="Canonical text: UTF-8, LF line ends, NFC. Offsets index it.")
+    sha256 = models.CharField(max_length=64, editable=False)
+    url = models.URLField(max_length=2000, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                name="article_external_id_unique_in_project",
+                violation_error_message="An article with this external id already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="article_text_not_empty",
+                violation_error_message="The article text is empty.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk:
+            stored = Article.objects.filter(pk=self.pk).values_list("text", flat=True).first()
+            if stored is not None and stored != self.text and self.is_annotated():
+                raise ValidationError(
+                    {"text": "The text cannot change once the article has annotations."}
+                )
+        self.sha256 = text_sha256(self.text)
+        super().save(*args, **kwargs)
+
+    def is_annotated(self) -> bool:
+        from .annotations import Span
+
+        return Span.objects.filter(annotation__article=self).exists()
+
+
+class Assignment(models.Model):
+    """An editor is asked to label an article; `overlap` of these per article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "editor__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "editor"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} → {self.editor}"

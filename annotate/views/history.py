@@ -1,0 +1,3 @@
+"""history pages."""
+
+urlpatterns: list = []

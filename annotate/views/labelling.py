@@ -1,0 +1,3 @@
+"""labelling pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,13 @@
+"""Web pages: each area keeps its own routes in its own module."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("annotate.views.accounts")),
+    path("", include("annotate.views.home")),
+    path("", include("annotate.views.labelling")),
+    path("", include("annotate.views.imports")),
+    path("", include("annotate.views.history")),
+    path("", include("annotate.views.review")),
+    path("", include("annotate.views.agreement")),
+]
