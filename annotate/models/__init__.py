@@ -1,7 +1,19 @@
 from .annotations import Annotation, AnnotationVersion, Span
-from .projects import Article, Assignment, Label, Membership, Project, Role, text_sha256
+from .projects import (
+    COLOR_RE,
+    LABEL_KEY_RE,
+    Article,
+    Assignment,
+    Label,
+    Membership,
+    Project,
+    Role,
+    text_sha256,
+)
 
 __all__ = [
+    "COLOR_RE",
+    "LABEL_KEY_RE",
     "Annotation",
     "AnnotationVersion",
     "Article",

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("annotate.views.accounts")),
     path("", include("annotate.views.home")),
+    path("", include("annotate.views.styles")),
     path("", include("annotate.views.labelling")),
     path("", include("annotate.views.imports")),
     path("", include("annotate.views.history")),

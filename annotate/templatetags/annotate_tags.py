@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+from .. import highlight
+from ..versioning import describe
+
+register = template.Library()
+
+# Raw HTML in guidelines is shown as text, and markdown-it refuses javascript: links.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+@register.simple_tag
+def highlighted(text: str, marks) -> SafeString:
+    """The article text with marks (annotate.highlight.Mark) as nested <mark> elements."""
+    return mark_safe(highlight.render(text, marks))  # noqa: S308 - render() escapes everything
+
+
+@register.filter
+def markdown(source: str) -> SafeString:
+    return mark_safe(_markdown.render(source or ""))  # noqa: S308 - html disabled above
+
+
+@register.filter
+def version_summary(summary: dict) -> str:
+    return describe(summary or {})
