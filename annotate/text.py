@@ -10,7 +10,15 @@ import unicodedata
 
 
 class TextError(ValueError):
-    """Text that cannot become canonical; the message says where and why."""
+    """Text that cannot become canonical; the message says where and why.
+
+    `reason` is the message without its leading source name, for callers that say where
+    themselves (an import names the line or item of a batch).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def decode_utf8(data: bytes, *, source: str = "input") -> str:
@@ -20,10 +28,11 @@ def decode_utf8(data: bytes, *, source: str = "input") -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise TextError(
-            f"{source}: not valid UTF-8 at line {line}, column {column} "
+        reason = (
+            f"not valid UTF-8 at line {line}, column {column} "
             f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8 and try again"
-        ) from None
+        )
+        raise TextError(f"{source}: {reason}", reason=reason) from None
 
 
 def canonicalize(text: str | bytes, *, source: str = "text") -> str:
@@ -37,10 +46,12 @@ def canonicalize(text: str | bytes, *, source: str = "text") -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise TextError(f"{source}: contains a NUL character at line {line}")
+        reason = f"contains a NUL character at line {line}"
+        raise TextError(f"{source}: {reason}", reason=reason)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         line = text.count("\n", 0, exc.start) + 1
-        raise TextError(f"{source}: contains an unpaired surrogate at line {line}") from None
+        reason = f"contains an unpaired surrogate at line {line}"
+        raise TextError(f"{source}: {reason}", reason=reason) from None
     return unicodedata.normalize("NFC", text)
