@@ -118,6 +118,7 @@ def test_state_at_every_version_is_kept(article, editor):
     assert annotation.versions.get(number=2).summary == {
         "added": {"ACTOR": 1},
         "removed": {"LOCATION": 1},
+        "relabelled": {"LOCATION": {"ACTOR": 1}},
     }
 
 

@@ -5,7 +5,16 @@ version adds it (``added_in``) and closed once when a later version removes it
 (``removed_in``). The state at version *n* is every span with
 ``added_in <= n < removed_in`` (``removed_in`` NULL meaning "still there"), so the current
 state is one indexed query however long the history, and each version costs one row plus
-one row per span it adds. ``AnnotationVersion`` rows are never updated or deleted.
+one row per span it adds (a removal only sets ``removed_in``; a relabel closes one row and
+adds one). No snapshot is ever copied forward, so the history grows with the edits, not
+with the size of the span set.
+
+Immutability, in the model layer: ``AnnotationVersion`` rows cannot be updated or deleted
+(instance ``save``/``delete`` and queryset ``update``/``delete`` raise); a ``Span`` row's one
+permitted change is being closed (``removed_in``). Only deleting the whole annotation (its
+article or project) removes history, through the database cascade. Numbering: one
+``(annotation, number)`` pair at most (a unique constraint), numbers from 1 (a check), and
+the next number is taken from the locked head row in the transaction that moves the head.
 """
 
 from __future__ import annotations
@@ -161,6 +170,22 @@ class AnnotationVersion(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Annotation versions are immutable.")
 
+    def spans(self) -> models.QuerySet[Span]:
+        """The span set this version produced: (annotation id, number) addresses it forever."""
+        return self.annotation.spans_at(self.number)
+
+
+class SpanQuerySet(models.QuerySet["Span"]):
+    """Spans are history: the one change a span row may get is being closed (`removed_in`)."""
+
+    def update(self, **kwargs):
+        if set(kwargs) != {"removed_in"}:
+            raise ValidationError("Spans are immutable; only removed_in may be set.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ValidationError("Spans are immutable; a removal is a new version.")
+
 
 class Span(models.Model):
     """A labelled stretch of article text, alive from version `added_in` until `removed_in`.
@@ -184,6 +209,8 @@ class Span(models.Model):
         related_name="+",
         help_text="Gold only: the editor span this one was accepted from.",
     )
+
+    objects = SpanQuerySet.as_manager()
 
     class Meta:
         ordering = ["annotation", "start", "end"]
@@ -215,6 +242,14 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label.key} [{self.start}:{self.end}] {self.text[:40]!r}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("Spans are immutable; a change is a new version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Spans are immutable; a removal is a new version.")
 
     def as_dict(self) -> dict[str, object]:
         return {"start": self.start, "end": self.end, "label": self.label.key, "text": self.text}
