@@ -1,0 +1,569 @@
+"""Review: the queue of articles ready for adjudication, and every write a reviewer makes to
+the gold. Gold writes go through `save_annotation`, so they are versioned, checked against
+their base version and idempotent by request key like any other annotation write.
+
+Each gold version records in its summary what it was built from:
+``{"action": "accept", "from": {"edith": 3, "otto": 5}}`` names the submitted editor
+annotation versions on which the decision was taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from .. import review
+from ..models import (
+    AgreementUnit,
+    Annotation,
+    AnnotationVersion,
+    Article,
+    ArticleAgreement,
+    Assignment,
+    Label,
+    Project,
+    Span,
+)
+from ..review import Candidate, EditorSpan, Selection
+from ..versioning import SpanKey
+from .annotations import (
+    AnnotationError,
+    InvalidSpans,
+    SaveResult,
+    SpanInput,
+    StaleVersion,
+    current_span_inputs,
+    gold_for,
+    save_annotation,
+)
+
+
+class SpanGone(AnnotationError):
+    """An editor span the reviewer saw is no longer part of that editor's submitted work."""
+
+    status = 409
+
+
+# --- The queue -------------------------------------------------------------------------
+
+QUEUE_STATUSES = {
+    "open": "Not final",
+    "pending": "Not started",
+    "in_review": "In review",
+    "final": "Final",
+    "all": "All",
+}
+
+
+@dataclass
+class QueueRow:
+    article: Article
+    score: float | None
+    editors: list[tuple[str, int]]  # (username, version) of each submitted annotation
+    gold_version: int
+    gold_final: bool
+
+    @property
+    def status(self) -> str:
+        if self.gold_final:
+            return "final"
+        return "in_review" if self.gold_version else "pending"
+
+    @property
+    def status_label(self) -> str:
+        return QUEUE_STATUSES[self.status]
+
+
+def ready_articles(project: Project) -> QuerySet[Article]:
+    """Articles with assigned editors who have all submitted, with their gold's state."""
+    submitted = Annotation.objects.submitted().filter(
+        article=OuterRef("article"), annotator=OuterRef("editor")
+    )
+    unsubmitted = Assignment.objects.filter(article=OuterRef("pk")).exclude(Exists(submitted))
+    gold = Annotation.objects.gold().filter(article=OuterRef("pk"))
+    return (
+        project.articles.filter(Exists(Assignment.objects.filter(article=OuterRef("pk"))))
+        .filter(~Exists(unsubmitted))
+        .annotate(
+            gold_version=Coalesce(
+                Subquery(gold.values("version")[:1]), Value(0), output_field=IntegerField()
+            ),
+            gold_final=Coalesce(
+                Subquery(gold.values("final")[:1]), Value(False), output_field=BooleanField()
+            ),
+        )
+    )
+
+
+def review_queue(
+    project: Project, *, label: str | None = None, editor=None, status: str | None = None
+) -> list[QueueRow]:
+    """Articles ready for review, lowest agreement first (undefined agreement last).
+
+    `label`: only articles where some submitted editor span has this label key; `editor`:
+    only articles assigned to this user; `status`: one of QUEUE_STATUSES (default "open").
+    A constant number of queries, however many articles.
+    """
+    articles = ready_articles(project)
+    status = status or "open"
+    if status not in QUEUE_STATUSES:
+        raise InvalidSpans(f"Unknown status {status!r}; use one of {', '.join(QUEUE_STATUSES)}.")
+    if status == "open":
+        articles = articles.filter(gold_final=False)
+    elif status == "pending":
+        articles = articles.filter(gold_version=0)
+    elif status == "in_review":
+        articles = articles.filter(gold_version__gt=0, gold_final=False)
+    elif status == "final":
+        articles = articles.filter(gold_final=True)
+    if label:
+        articles = articles.filter(
+            Exists(
+                Span.objects.filter(
+                    annotation__article=OuterRef("pk"),
+                    annotation__kind=Annotation.Kind.EDITOR,
+                    annotation__status=Annotation.Status.SUBMITTED,
+                    removed_in__isnull=True,
+                    label__key=label,
+                )
+            )
+        )
+    if editor is not None:
+        articles = articles.filter(
+            Exists(Assignment.objects.filter(article=OuterRef("pk"), editor=editor))
+        )
+    articles = articles.order_by("pk")
+
+    editors: dict[int, list[tuple[str, int]]] = {}
+    for article_id, username, version in (
+        Annotation.objects.submitted()
+        .filter(article__in=articles.values("pk"))
+        .order_by("article_id", "annotator__username")
+        .values_list("article_id", "annotator__username", "version")
+    ):
+        editors.setdefault(article_id, []).append((username, version))
+    scores = article_scores(articles)
+    rows = [
+        QueueRow(
+            article=a,
+            score=scores.get(a.pk),
+            editors=editors.get(a.pk, []),
+            gold_version=a.gold_version,
+            gold_final=a.gold_final,
+        )
+        for a in articles
+    ]
+    rows.sort(key=lambda r: (r.score is None, r.score or 0.0, r.article.pk))
+    return rows
+
+
+def article_scores(articles: QuerySet[Article]) -> dict[int, float | None]:
+    """Each article's agreement as the agreement statistics store it: Krippendorff's alpha
+    over the tokens of its submitted annotations (None when undefined or not computed)."""
+    return dict(
+        ArticleAgreement.objects.filter(
+            article__in=articles.values("pk"), unit=AgreementUnit.TOKEN
+        ).values_list("article_id", "score")
+    )
+
+
+# --- The adjudication page's data --------------------------------------------------------
+
+
+@dataclass
+class EditorWork:
+    annotation: Annotation
+    spans: list[Span]
+
+    @property
+    def username(self) -> str:
+        return self.annotation.annotator.username
+
+
+@dataclass
+class GoldSpan:
+    span: Span
+    source_editor: str | None  # whose span it was accepted from; None: added by a reviewer
+    source_label: str | None
+
+    @property
+    def relabelled(self) -> bool:
+        return self.source_label is not None and self.source_label != self.span.label.key
+
+
+@dataclass
+class ReviewState:
+    article: Article
+    gold: Annotation
+    gold_spans: list[GoldSpan]
+    last_version: AnnotationVersion | None
+    editors: list[EditorWork]
+    waiting: list[tuple[str, str]]  # assigned editors who have not submitted: (name, status)
+    candidates: list[Candidate]
+
+    @property
+    def editor_versions(self) -> dict[str, int]:
+        return {work.username: work.annotation.version for work in self.editors}
+
+    @property
+    def decided_on(self) -> dict[str, int]:
+        """The editor versions the latest gold version was adjudicated from."""
+        used = self.last_version.summary.get("from") if self.last_version else None
+        # Sorted: PostgreSQL's jsonb does not keep the order the keys were written in.
+        return dict(sorted(used.items())) if isinstance(used, dict) else {}
+
+    @property
+    def changed_since(self) -> list[str]:
+        """Editors whose submitted work differs from what the latest gold decision used."""
+        used = self.decided_on
+        if not used:
+            return []
+        now = self.editor_versions
+        return sorted(name for name in used.keys() | now.keys() if used.get(name) != now.get(name))
+
+
+def review_state(article: Article) -> ReviewState:
+    """Everything the adjudication page shows, in a constant number of queries."""
+    # Not gold_for(): looking at an article must not write to it.
+    gold = Annotation.objects.gold().filter(article=article).first() or Annotation(
+        article=article, kind=Annotation.Kind.GOLD
+    )
+    works = [
+        EditorWork(annotation=a, spans=[])
+        for a in Annotation.objects.submitted()
+        .filter(article=article)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    ]
+    by_id = {w.annotation.pk: w for w in works}
+    for span in (
+        Span.objects.filter(annotation_id__in=list(by_id), removed_in__isnull=True)
+        .select_related("label")
+        .order_by("start", "end", "label__order")
+    ):
+        by_id[span.annotation_id].spans.append(span)
+    gold_spans = list(gold.current_spans()) if gold.pk else []
+    sources = {
+        s.pk: s
+        for s in Span.objects.filter(pk__in=[g.source_id for g in gold_spans if g.source_id])
+        .select_related("annotation__annotator", "label")
+        .only("pk", "label__key", "annotation__annotator__username")
+    }
+    submitted = {w.annotation.annotator_id for w in works}
+    statuses = dict(
+        Annotation.objects.editors().filter(article=article).values_list("annotator_id", "status")
+    )
+    waiting = [
+        (a.editor.username, _status_label(statuses.get(a.editor_id)))
+        for a in Assignment.objects.filter(article=article).select_related("editor")
+        if a.editor_id not in submitted
+    ]
+    return ReviewState(
+        article=article,
+        gold=gold,
+        gold_spans=[_gold_span(g, sources.get(g.source_id)) for g in gold_spans],
+        last_version=(
+            gold.versions.select_related("author").order_by("-number").first() if gold.pk else None
+        ),
+        editors=works,
+        waiting=sorted(waiting),
+        candidates=review.candidates(_editor_spans(works), (_key(g) for g in gold_spans)),
+    )
+
+
+def _status_label(status: str | None) -> str:
+    return Annotation.Status(status).label.lower() if status else "not started"
+
+
+def _gold_span(span: Span, source: Span | None) -> GoldSpan:
+    if source is None or source.annotation.annotator is None:
+        return GoldSpan(span, None, None)
+    return GoldSpan(span, source.annotation.annotator.username, source.label.key)
+
+
+def _editor_spans(works: Sequence[EditorWork]) -> dict[str, list[EditorSpan]]:
+    return {
+        w.username: [EditorSpan(s.pk, w.username, s.start, s.end, s.label.key) for s in w.spans]
+        for w in works
+    }
+
+
+def _key(span: Span) -> SpanKey:
+    return SpanKey(span.start, span.end, span.label.key)
+
+
+# --- Writes to the gold ------------------------------------------------------------------
+
+
+def _editor_versions(article: Article) -> dict[str, int]:
+    return dict(
+        Annotation.objects.submitted()
+        .filter(article=article)
+        .order_by("annotator__username")
+        .values_list("annotator__username", "version")
+    )
+
+
+def _write(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    spans: Iterable[SpanInput],
+    base_version: int,
+    action: str,
+    note: str,
+    request_key: uuid.UUID | None,
+    final: bool | None = None,
+    extra: dict[str, object] | None = None,
+) -> SaveResult:
+    return save_annotation(
+        annotation=gold_for(article),
+        author=reviewer,
+        role=role,
+        base_version=base_version,
+        spans=spans,
+        final=final,
+        note=note,
+        request_key=request_key,
+        extra_summary={"action": action, "from": _editor_versions(article), **(extra or {})},
+    )
+
+
+def accept_spans(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    span_ids: Iterable[int],
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Copy editor spans into the gold, each recording the editor span it came from."""
+    ids = set(span_ids)
+    if not ids:
+        raise InvalidSpans("Choose at least one span to accept.")
+    found = list(
+        Span.objects.filter(
+            pk__in=ids, annotation__article=article, annotation__kind=Annotation.Kind.EDITOR
+        ).select_related("label", "annotation__annotator")
+    )
+    missing = sorted(ids - {s.pk for s in found})
+    if missing:
+        raise InvalidSpans(f"There is no editor span {missing[0]} in this article.")
+    gone = [
+        s
+        for s in found
+        if s.removed_in is not None or s.annotation.status != Annotation.Status.SUBMITTED
+    ]
+    if gone:
+        s = gone[0]
+        raise SpanGone(
+            f"{s.annotation.annotator.username} changed their annotation since this page was "
+            f"loaded: the {s.label.key} span {s.text!r} is no longer in their submitted work. "
+            "Reload the page."
+        )
+    current = current_span_inputs(gold_for(article))
+    have = {s.key for s in current}
+    new: dict[SpanKey, SpanInput] = {}
+    for s in sorted(found, key=lambda s: s.annotation.annotator.username):
+        key = SpanKey(s.start, s.end, s.label.key)
+        if key not in have:
+            new.setdefault(key, SpanInput(s.start, s.end, s.label.key, s.text, s.pk))
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=[*current, *new.values()],
+        base_version=base_version,
+        action="accept",
+        note=note,
+        request_key=request_key,
+    )
+
+
+def accept_agreed(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    min_editors: int,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> tuple[SaveResult, Selection]:
+    """Accept every span at least `min_editors` editors marked (see review.majority_selection)."""
+    state = review_state(article)
+    total = len(state.editors)
+    if total == 0:
+        raise InvalidSpans("No editor has submitted this article yet: there is nothing to accept.")
+    if isinstance(min_editors, bool) or not isinstance(min_editors, int):
+        raise InvalidSpans("The number of editors must be a whole number.")
+    if not 1 <= min_editors <= total:
+        raise InvalidSpans(f"The number of editors must be between 1 and {total}.")
+    gold_keys = [_key(g.span) for g in state.gold_spans]
+    selection = review.majority_selection(state.candidates, min_editors, gold_keys)
+    current = [SpanInput(*_key(g.span), source=g.span.source_id) for g in state.gold_spans]
+    added = [SpanInput(*c.key, source=c.source.id) for c in selection.accepted]
+    result = _write(
+        article,
+        reviewer,
+        role=role,
+        spans=[*current, *added],
+        base_version=base_version,
+        action="accept_agreed",
+        note=note,
+        request_key=request_key,
+        extra={"min_editors": min_editors},
+    )
+    return result, selection
+
+
+def _gold_span_or_stale(gold: Annotation, span_id: int, base_version: int) -> Span:
+    span = gold.current_spans().filter(pk=span_id).first()
+    if span is not None:
+        return span
+    if base_version != gold.version:
+        raise StaleVersion(
+            f"The gold changed since version {base_version}: it is now at version "
+            f"{gold.version}. Reload it and apply your change again.",
+            current_version=gold.version,
+            changes=[],
+        )
+    raise InvalidSpans(f"There is no span {span_id} in the gold annotation.")
+
+
+def remove_gold_span(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    span_id: int,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    gold = gold_for(article)
+    span = _gold_span_or_stale(gold, span_id, base_version)
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=[s for s in current_span_inputs(gold) if s.key != _key(span)],
+        base_version=base_version,
+        action="remove",
+        note=note,
+        request_key=request_key,
+    )
+
+
+def relabel_gold_span(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    span_id: int,
+    label: str,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Give a gold span another label. Its source becomes an editor span with exactly the new
+    label at these offsets if there is one; otherwise it keeps the span it came from."""
+    gold = gold_for(article)
+    span = _gold_span_or_stale(gold, span_id, base_version)
+    if not Label.objects.filter(project_id=article.project_id, key=label).exists():
+        raise InvalidSpans(f"label {label!r} is not a label of this project.")
+    source = _matching_editor_span(article, span.start, span.end, label) or span.source_id
+    spans = [s for s in current_span_inputs(gold) if s.key != _key(span)]
+    if SpanKey(span.start, span.end, label) not in {s.key for s in spans}:
+        spans.append(SpanInput(span.start, span.end, label, source=source))
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=spans,
+        base_version=base_version,
+        action="relabel",
+        note=note,
+        request_key=request_key,
+    )
+
+
+def add_gold_span(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    start: int,
+    end: int,
+    label: str,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Add a span the reviewer drew; if an editor marked exactly this span, it is the source."""
+    gold = gold_for(article)
+    source = _matching_editor_span(article, start, end, label)
+    current = current_span_inputs(gold)
+    spans = [*current]
+    if SpanKey(start, end, label) not in {s.key for s in current}:
+        spans.append(SpanInput(start, end, label, source=source))
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=spans,
+        base_version=base_version,
+        action="add",
+        note=note,
+        request_key=request_key,
+    )
+
+
+def _matching_editor_span(article: Article, start: int, end: int, label: str) -> int | None:
+    return (
+        Span.objects.filter(
+            annotation__article=article,
+            annotation__kind=Annotation.Kind.EDITOR,
+            annotation__status=Annotation.Status.SUBMITTED,
+            removed_in__isnull=True,
+            start=start,
+            end=end,
+            label__key=label,
+        )
+        .order_by("annotation__annotator__username")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def set_final(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    final: bool,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Close adjudication (editors can no longer change their annotations of the article),
+    or reopen it. Either way a new gold version, with the same spans."""
+    gold = gold_for(article)
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=current_span_inputs(gold),
+        base_version=base_version,
+        action="final" if final else "reopen",
+        note=note,
+        request_key=request_key,
+        final=final,
+    )
