@@ -16,7 +16,8 @@ from django.utils.safestring import SafeString
 
 from ..highlight import Mark, marks_from_spans
 from ..models import Annotation, AnnotationVersion, Span
-from ..services.annotations import AnnotationError, current_span_inputs, save_annotation
+from ..services.annotations import AnnotationError
+from ..services.review import set_final
 from ..versioning import SpanKey, describe, diff
 from .common import (
     AdminMedia,
@@ -244,13 +245,13 @@ class AnnotationAdmin(admin.ModelAdmin):
             if not annotation.is_gold or annotation.final == final:
                 continue
             try:
-                result = save_annotation(
-                    annotation=annotation,
-                    author=request.user,
+                # The review service records which editor versions the decision used.
+                result = set_final(
+                    annotation.article,
+                    request.user,
                     role=annotation.article.project.role_of(request.user),
-                    base_version=annotation.version,
-                    spans=current_span_inputs(annotation),
                     final=final,
+                    base_version=annotation.version,
                     note="Marked final in the admin" if final else "Reopened in the admin",
                 )
             except AnnotationError as exc:
