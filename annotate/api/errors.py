@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,3 +46,11 @@ def _first_message(data) -> str | None:
             if found:
                 return found if key in ("detail", "non_field_errors") else f"{key}: {found}"
     return None
+
+
+def not_found(request: HttpRequest, **kwargs) -> JsonResponse:
+    """Unknown URLs under /api/ answer in the API's error shape."""
+    return JsonResponse(
+        {"detail": "There is no such API endpoint; see /api/docs/."},
+        status=status.HTTP_404_NOT_FOUND,
+    )

@@ -1,3 +1,4 @@
+from .agreement import AgreementTotal, AgreementUnit, ArticleAgreement  # noqa: F401 - exported
 from .annotations import Annotation, AnnotationVersion, Span
 from .projects import (
     COLOR_RE,
@@ -10,6 +11,7 @@ from .projects import (
     Role,
     text_sha256,
 )
+from .releases import RELEASE_NAME_RE, Release  # noqa: F401 - exported
 
 __all__ = [
     "COLOR_RE",

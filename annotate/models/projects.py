@@ -66,8 +66,7 @@ class Project(models.Model):
             return None
         if user.is_superuser:
             return Role.MANAGER
-        membership = self.memberships.filter(user=user).only("role").first()
-        return membership.role if membership else None
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
 
 
 class Label(models.Model):

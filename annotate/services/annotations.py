@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Annotation, AnnotationVersion, Article, Assignment, Label, Role, Span
-from ..versioning import MergeConflict, SpanKey, diff, merge
+from ..versioning import MergeConflict, SpanKey, describe, diff, merge
 
 MAX_SPANS_PER_ANNOTATION = 10_000
+MAX_NOTE_CHARS = 2_000
 
 
 class AnnotationError(Exception):
@@ -43,6 +44,10 @@ class Locked(AnnotationError):
     status = 409
 
 
+class RequestKeyReused(InvalidSpans):
+    """The request key names an earlier request that asked for a different change."""
+
+
 class StaleVersion(AnnotationError):
     status = 409
 
@@ -66,6 +71,13 @@ class SpanInput:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> SpanInput:
+        """A span from JSON-like input; InvalidSpans when it is not an object with
+        start, end and label (types are checked by validate_spans)."""
+        if not isinstance(data, Mapping):
+            raise InvalidSpans("Each span must be an object with start, end and label.")
+        missing = [k for k in ("start", "end", "label") if k not in data]
+        if missing:
+            raise InvalidSpans(f"A span is missing {', '.join(missing)}.")
         return cls(
             start=data["start"],  # type: ignore[arg-type]
             end=data["end"],  # type: ignore[arg-type]
@@ -177,41 +189,56 @@ def save_annotation(
     status: str | None = None,
     final: bool | None = None,
     note: str = "",
-    request_key: uuid.UUID | None = None,
+    request_key: uuid.UUID | str | None = None,
     restored_from: int | None = None,
     allow_merge: bool = False,
+    extra_summary: Mapping[str, object] | None = None,
 ) -> SaveResult:
     """Replace the annotation's span set, making version ``base_version + 1``.
 
     - A stale ``base_version`` raises StaleVersion (nothing written), unless ``allow_merge``
-      and the concurrent changes touch other offsets than ours: then ours is rebased.
-    - A request already seen (same ``request_key``), or a write that changes nothing, makes
-      no version and returns the current state.
+      and no span the concurrent versions changed overlaps a span we changed: then our
+      change is applied on top of theirs (``versioning.merge``) and ``merged`` is set.
+    - A request already seen (same ``request_key`` on this annotation) makes no version and
+      returns the version it made then; the same key with a different change is refused.
+    - A write that changes nothing, or a retry whose change is already the current state,
+      makes no version and returns the current state.
     """
     spans = list(spans)
+    _check_arguments(base_version, status, note)
+    request_key = _as_uuid(request_key)
     labels = validate_spans(annotation.article, spans)
     check_may_write(annotation, author, role)
     wanted = frozenset(s.key for s in spans)
     sources = {s.key: s.source for s in spans if s.source is not None}
+    _check_sources(annotation, sources)
 
     with transaction.atomic():
+        # Lock the head row: concurrent writers to one annotation queue here (PostgreSQL
+        # row lock; SQLite's IMMEDIATE transactions serialise all writers anyway). The
+        # request-key lookup comes after the lock so that a duplicate sent while the first
+        # request was still running sees the version the first one made.
+        head = Annotation.objects.select_for_update().get(pk=annotation.pk)
         if request_key is not None:
             replay = AnnotationVersion.objects.filter(
-                annotation=annotation, request_key=request_key
+                annotation=head, request_key=request_key
             ).first()
             if replay is not None:
-                annotation.refresh_from_db()
-                return SaveResult(annotation=annotation, version=replay, created=False)
+                if _replay_differs(head, replay, wanted, status, final):
+                    raise RequestKeyReused(
+                        f"This request key was already used for another change (version "
+                        f"{replay.number}). Send a new key with a new change."
+                    )
+                _copy_head(head, annotation)
+                return SaveResult(annotation=head, version=replay, created=False)
 
-        # Lock the head row: concurrent writers to one annotation queue here (PostgreSQL
-        # row lock; SQLite's IMMEDIATE transactions serialise all writers anyway).
-        head = Annotation.objects.select_for_update().get(pk=annotation.pk)
         merged = False
         if head.version != base_version:
             current = state_of(head)
             if current == wanted and _same_flags(head, status, final):
+                _copy_head(head, annotation)
                 return SaveResult(annotation=head, version=None, created=False)
-            if not allow_merge or base_version > head.version or base_version < 0:
+            if not allow_merge or base_version > head.version:
                 raise _stale(head, base_version)
             try:
                 wanted = merge(state_of(head, base_version), wanted, current)
@@ -228,7 +255,8 @@ def save_annotation(
         new_status = status or head.status
         new_final = head.final if final is None else final
         if change.is_empty() and new_status == head.status and new_final == head.final:
-            return SaveResult(annotation=head, version=None, created=False)
+            _copy_head(head, annotation)
+            return SaveResult(annotation=head, version=None, created=False, merged=merged)
         if new_final and not head.is_gold:
             raise InvalidSpans("Only the gold annotation can be final.")
 
@@ -242,47 +270,125 @@ def save_annotation(
             summary["restored_from"] = restored_from
         if merged:
             summary["merged_from_base"] = base_version
+        for key, value in (extra_summary or {}).items():
+            summary.setdefault(key, value)  # e.g. the editor versions a gold write used
 
-        text = head.article.text if change.added else ""
-        if change.removed:
-            Span.objects.filter(pk__in=[current_spans[k].pk for k in change.removed]).update(
-                removed_in=number
-            )
-        Span.objects.bulk_create(
-            Span(
-                annotation=head,
-                start=k.start,
-                end=k.end,
-                label=labels[k.label],
-                text=text[k.start : k.end],
-                added_in=number,
-                source_id=sources.get(k),
-            )
-            for k in sorted(change.added)
-        )
+        text = annotation.article.text if change.added else ""
         try:
-            version = AnnotationVersion.objects.create(
-                annotation=head,
-                number=number,
-                author=author,
-                status=new_status,
-                final=new_final,
-                note=note,
-                summary=summary,
-                span_count=len(wanted),
-                restored_from=restored_from,
-                request_key=request_key,
-            )
+            # The version row goes first: in a race the row lock did not cover (the head
+            # changed outside this function), the unique (annotation, number) constraint
+            # stops the second writer before it touches a span. A savepoint, so that the
+            # transaction is still usable for _stale() below.
+            with transaction.atomic():
+                version = AnnotationVersion.objects.create(
+                    annotation=head,
+                    number=number,
+                    author=author,
+                    status=new_status,
+                    final=new_final,
+                    note=note,
+                    summary=summary,
+                    span_count=len(wanted),
+                    restored_from=restored_from,
+                    request_key=request_key,
+                )
+                if change.removed:
+                    Span.objects.filter(
+                        pk__in=[current_spans[k].pk for k in change.removed]
+                    ).update(removed_in=number)
+                Span.objects.bulk_create(
+                    Span(
+                        annotation=head,
+                        start=k.start,
+                        end=k.end,
+                        label=labels[k.label],
+                        text=text[k.start : k.end],
+                        added_in=number,
+                        source_id=sources.get(k),
+                    )
+                    for k in sorted(change.added)
+                )
         except IntegrityError:
-            # Another writer took this number in a race the row lock did not cover.
-            raise _stale(head, base_version) from None
+            seen = head.version
+            head.refresh_from_db(fields=["version", "status", "final"])
+            if head.version != seen:
+                raise _stale(head, base_version) from None
+            raise
         Annotation.objects.filter(pk=head.pk).update(
             version=number, status=new_status, final=new_final, updated_at=timezone.now()
         )
-        for obj in (head, annotation):
-            obj.version, obj.status, obj.final = number, new_status, new_final
+        head.version, head.status, head.final = number, new_status, new_final
+        _copy_head(head, annotation)
         _after_save(head)
     return SaveResult(annotation=head, version=version, created=True, merged=merged)
+
+
+def _check_arguments(base_version: object, status: str | None, note: object) -> None:
+    if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 0:
+        raise InvalidSpans("base_version must be a version number (0 or more).")
+    if status is not None and status not in Annotation.Status.values:
+        choices = ", ".join(Annotation.Status.values)
+        raise InvalidSpans(f"status must be one of {choices}, not {status!r}.")
+    if not isinstance(note, str):
+        raise InvalidSpans("note must be text.")
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidSpans(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
+
+
+def _as_uuid(request_key: uuid.UUID | str | None) -> uuid.UUID | None:
+    if request_key is None or isinstance(request_key, uuid.UUID):
+        return request_key
+    try:
+        return uuid.UUID(str(request_key))
+    except ValueError:
+        raise InvalidSpans("The request key must be a UUID.") from None
+
+
+def _check_sources(annotation: Annotation, sources: dict[SpanKey, object]) -> None:
+    """A gold span may name the editor span it was accepted from, in the same article."""
+    if not sources:
+        return
+    if not annotation.is_gold:
+        raise InvalidSpans("Only gold spans can name a source span.")
+    wanted = set(sources.values())
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in wanted):
+        raise InvalidSpans("A span's source must be the id of an editor span.")
+    found = set(
+        Span.objects.filter(
+            pk__in=wanted,
+            annotation__article_id=annotation.article_id,
+            annotation__kind=Annotation.Kind.EDITOR,
+        ).values_list("pk", flat=True)
+    )
+    missing = sorted(wanted - found)  # type: ignore[type-var]
+    if missing:
+        raise InvalidSpans(f"Source span {missing[0]} is not an editor span of this article.")
+
+
+def _replay_differs(
+    head: Annotation,
+    replay: AnnotationVersion,
+    wanted: frozenset[SpanKey],
+    status: str | None,
+    final: bool | None,
+) -> bool:
+    if status is not None and replay.status != status:
+        return True
+    if final is not None and replay.final != final:
+        return True
+    if "merged_from_base" in replay.summary:
+        return False  # the stored state also holds the changes it was merged with
+    return state_of(head, replay.number) != wanted
+
+
+def _copy_head(head: Annotation, annotation: Annotation) -> None:
+    """Keep the caller's object in step with the database."""
+    if annotation is not head:
+        annotation.version, annotation.status, annotation.final = (
+            head.version,
+            head.status,
+            head.final,
+        )
 
 
 def _same_flags(head: Annotation, status: str | None, final: bool | None) -> bool:
@@ -290,17 +396,33 @@ def _same_flags(head: Annotation, status: str | None, final: bool | None) -> boo
 
 
 def _stale(head: Annotation, base_version: int) -> StaleVersion:
-    since = (
-        AnnotationVersion.objects.filter(annotation=head, number__gt=max(base_version, 0))
+    """What a writer based on `base_version` missed: the 409 body says what changed since."""
+    since = list(
+        AnnotationVersion.objects.filter(annotation=head, number__gt=base_version)
         .select_related("author")
-        .order_by("number")
+        .order_by("number")[:50]
     )
     changes = [
-        {"version": v.number, "author": v.author.username, "summary": v.summary} for v in since[:50]
+        {
+            "version": v.number,
+            "author": v.author.username,
+            "created_at": v.created_at.isoformat(),
+            "summary": v.summary,
+            "description": describe(v.summary),
+            "note": v.note,
+        }
+        for v in since
     ]
+    shown = "; ".join(f"v{c['version']} by {c['author']}: {c['description']}" for c in changes[:3])
+    if len(changes) > 3:
+        shown += f"; and {head.version - base_version - 3} more"
+    what = f" ({shown})" if shown else ""
+    if base_version > head.version:
+        detail = f"There is no version {base_version} yet: this annotation is at version "
+    else:
+        detail = f"This annotation changed since version {base_version}: it is now at version "
     return StaleVersion(
-        f"This annotation changed since version {base_version}: it is now at version "
-        f"{head.version}. Reload it and apply your change again.",
+        f"{detail}{head.version}{what}. Reload it and apply your change again.",
         current_version=head.version,
         changes=changes,
     )
@@ -308,6 +430,9 @@ def _stale(head: Annotation, base_version: int) -> StaleVersion:
 
 def _after_save(annotation: Annotation) -> None:
     """Hook for derived data that must stay in step with the annotation (same transaction)."""
+    from .agreement import annotation_saved  # here: agreement imports nothing from this module
+
+    annotation_saved(annotation)
 
 
 def restore_version(
@@ -318,11 +443,17 @@ def restore_version(
     number: int,
     base_version: int,
     note: str = "",
-    request_key: uuid.UUID | None = None,
+    request_key: uuid.UUID | str | None = None,
 ) -> SaveResult:
-    """Make a new version whose spans equal version `number`; history is never rewritten."""
-    if not 1 <= number <= annotation.version:
-        raise InvalidSpans(f"Version {number} does not exist (1..{annotation.version}).")
+    """Make a new version whose spans equal version `number`; history is never rewritten.
+
+    Status and finality stay as they are. Restoring a version equal to the current state
+    makes no version (``created`` is False).
+    """
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise InvalidSpans("The version to restore must be a number from 1.")
+    if not AnnotationVersion.objects.filter(annotation=annotation, number=number).exists():
+        raise InvalidSpans(f"Version {number} of this annotation does not exist.")
     old = annotation.spans_at(number)
     spans = [SpanInput(s.start, s.end, s.label.key, s.text, s.source_id) for s in old]
     return save_annotation(

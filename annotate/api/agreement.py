@@ -1,0 +1,139 @@
+"""GET /api/projects/<slug>/agreement/: the project's inter-annotator agreement report."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..agreement.report import DEFINITIONS
+from ..services import agreement as service
+from .articles import check_params
+from .permissions import IN_PROJECT, IsReviewer
+
+PARAMS = frozenset({"unit", "labels", "editors", "articles", "articles_limit"})
+
+
+def _measures(name: str) -> serializers.Serializer:
+    return inline_serializer(
+        name,
+        {
+            key: serializers.FloatField(allow_null=True, help_text=f"{title}. {text} {source}")
+            for key, (title, text, source) in DEFINITIONS.items()
+        },
+    )
+
+
+PAIR = inline_serializer(
+    "AgreementPair",
+    {
+        "a": serializers.CharField(),
+        "b": serializers.CharField(),
+        "articles": serializers.IntegerField(),
+        "f1_exact": serializers.FloatField(allow_null=True),
+        "f1_overlap": serializers.FloatField(allow_null=True),
+        "cohen_kappa": serializers.FloatField(allow_null=True),
+        "precision_exact": serializers.FloatField(allow_null=True),
+        "recall_exact": serializers.FloatField(allow_null=True),
+        "precision_overlap": serializers.FloatField(allow_null=True),
+        "recall_overlap": serializers.FloatField(allow_null=True),
+        "spans_a": serializers.IntegerField(),
+        "spans_b": serializers.IntegerField(),
+    },
+)
+ARTICLE = inline_serializer(
+    "AgreementArticle",
+    {
+        "id": serializers.IntegerField(),
+        "external_id": serializers.CharField(),
+        "title": serializers.CharField(),
+        "score": serializers.FloatField(allow_null=True),
+        "editors": serializers.ListField(child=serializers.CharField()),
+    },
+)
+REPORT = inline_serializer(
+    "AgreementReport",
+    {
+        "unit": serializers.ChoiceField(choices=["token", "char"]),
+        "articles_compared": serializers.IntegerField(),
+        "units_compared": serializers.IntegerField(),
+        "overall": _measures("AgreementMeasures"),
+        "labels": serializers.DictField(child=_measures("AgreementLabelMeasures")),
+        "macro": serializers.DictField(child=serializers.FloatField(allow_null=True)),
+        "pairs": serializers.ListField(child=PAIR),
+        "editors": serializers.ListField(child=serializers.DictField()),
+        "confusion": serializers.DictField(),
+        "fleiss_editors": serializers.IntegerField(allow_null=True),
+        "articles": serializers.ListField(child=ARTICLE),
+        "articles_total": serializers.IntegerField(),
+        "versions": serializers.DictField(
+            child=serializers.DictField(child=serializers.IntegerField()),
+            help_text="Per listed article id: the annotation version of each editor used.",
+        ),
+        "computed_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class AgreementReport(APIView):
+    """Agreement between the project's editors (reviewers and managers; editors get 403)."""
+
+    permission_classes = [*IN_PROJECT, IsReviewer]
+
+    @extend_schema(
+        operation_id="project_agreement",
+        summary="Inter-annotator agreement report",
+        description=(
+            "Computed on submitted annotations of articles that at least two editors "
+            "submitted, from statistics kept up to date on every submit. `overall` and "
+            "`labels` pool every unit (or span) of every compared article; "
+            "`overall.cohen_kappa` is the mean over pairs. A measure undefined for the data "
+            "is null. With `unit=char` every character is a unit whose category is the label "
+            "of the span covering it, or none; where one editor's spans overlap, the "
+            "innermost (shortest) span's label wins. `articles` lists the compared articles, "
+            "worst first, up to `articles_limit`; `versions` gives the annotation versions "
+            "used for each listed article."
+        ),
+        parameters=[
+            OpenApiParameter("unit", enum=["token", "char"], default="token"),
+            OpenApiParameter(
+                "labels", OpenApiTypes.STR, description="Label keys, comma-separated."
+            ),
+            OpenApiParameter(
+                "editors", OpenApiTypes.STR, description="Usernames, comma-separated."
+            ),
+            OpenApiParameter(
+                "articles", OpenApiTypes.STR, description="Article ids, comma-separated."
+            ),
+            OpenApiParameter(
+                "articles_limit",
+                OpenApiTypes.INT,
+                description=f"Articles to list (default {service.DEFAULT_ARTICLES_LIMIT}).",
+            ),
+        ],
+        responses={200: REPORT, 400: OpenApiResponse(description="A filter that cannot apply.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        check_params(request, PARAMS)
+        try:
+            filters = service.parse_filters(request.query_params)
+            result = service.project_report(
+                self.project,
+                unit=filters.unit,
+                labels=filters.labels,
+                editors=filters.editors,
+                article_ids=filters.articles,
+                articles_limit=filters.limit,
+            )
+        except service.AgreementQueryError as exc:
+            raise ValidationError(str(exc)) from None
+        return Response(result)

@@ -1,0 +1,550 @@
+"""REST serializers: explicit fields, strict types, unknown fields refused.
+
+Strict because a labelling pipeline that sends ``"start": "5"`` or ``"final": "yes"`` has a
+bug that silent coercion would hide; refused (400, naming the field) rather than ignored
+because a field that is silently dropped (``annotator``, ``project``, ``final`` on an
+editor's annotation) looks to the caller as if it had worked. Writes go through the domain
+services, which hold the rules; these classes only check shapes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import (
+    COLOR_RE,
+    LABEL_KEY_RE,
+    Annotation,
+    AnnotationVersion,
+    Article,
+    Label,
+    Membership,
+    Project,
+    Release,
+    Role,
+    Span,
+)
+from .services.annotations import MAX_NOTE_CHARS, MAX_SPANS_PER_ANNOTATION, SpanInput
+from .versioning import describe
+
+MAX_INT = 2**31 - 1
+
+
+# --- strict fields ----------------------------------------------------------------------
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer, not a string, boolean or float that looks like one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RefuseUnknownFields:
+    """Mixin: a body with fields this serializer does not know is refused, naming them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, f in self.fields.items() if not f.read_only}
+            readable = set(self.fields) - writable
+            unknown = sorted(str(key) for key in data if key not in writable | readable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        key: [f"Unknown field; the fields are {', '.join(sorted(writable))}."]
+                        for key in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+class LabelSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    key = StrictCharField(max_length=32)
+    name = StrictCharField(max_length=100)
+    color = StrictCharField(max_length=7, required=False)
+    hotkey = StrictCharField(max_length=1, required=False, allow_blank=True, trim_whitespace=False)
+    description = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+    class Meta:
+        model = Label
+        fields = ["key", "name", "color", "hotkey", "description", "order"]
+        read_only_fields = ["order"]
+
+    def validate_key(self, value: str) -> str:
+        if not re.fullmatch(LABEL_KEY_RE, value):
+            raise serializers.ValidationError(
+                "Use A-Z, digits and _, starting with a capital letter (at most 32)."
+            )
+        return value
+
+    def validate_color(self, value: str) -> str:
+        if not re.fullmatch(COLOR_RE, value):
+            raise serializers.ValidationError("Use a colour like #ffd966.")
+        return value.lower()
+
+    def validate_hotkey(self, value: str) -> str:
+        if value and (value.isspace() or not value.isprintable()):
+            raise serializers.ValidationError("A hotkey is one visible character.")
+        return value
+
+
+def check_label_set(labels: list[dict], existing: list[Label] = ()) -> None:
+    """Keys and hotkeys unique within the project."""
+    keys = [label.key for label in existing] + [item["key"] for item in labels]
+    hotkeys = [label.hotkey for label in existing if label.hotkey]
+    hotkeys += [item["hotkey"] for item in labels if item.get("hotkey")]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise serializers.ValidationError({"labels": [f"Label key {twice[0]} appears twice."]})
+    twice = sorted({h for h in hotkeys if hotkeys.count(h) > 1})
+    if twice:
+        raise serializers.ValidationError(
+            {"labels": [f"Hotkey {twice[0]!r} is used by two labels."]}
+        )
+
+
+class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    name = StrictCharField(max_length=200)
+    slug = serializers.SlugField(max_length=80)
+    guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
+    editors_can_upload = StrictBooleanField(required=False)
+    labels = LabelSerializer(many=True)
+    role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
+    articles = serializers.SerializerMethodField(help_text="How many articles it has.")
+
+    class Meta:
+        model = Project
+        fields = [
+            "slug",
+            "name",
+            "guidelines",
+            "overlap",
+            "editors_can_upload",
+            "labels",
+            "role",
+            "articles",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, project: Project) -> str | None:
+        role = getattr(project, "caller_role", None)
+        request = self.context.get("request")
+        if role is None and request is not None:
+            role = project.role_of(request.user)
+        return role
+
+    def get_articles(self, project: Project) -> int:
+        count = getattr(project, "article_count", None)
+        return project.articles.count() if count is None else count
+
+    def validate_slug(self, value: str) -> str:
+        if Project.objects.filter(slug=value).exists():
+            raise serializers.ValidationError("A project with this slug already exists.")
+        return value
+
+    def validate_labels(self, value: list[dict]) -> list[dict]:
+        if not value:
+            raise serializers.ValidationError("A project needs at least one label.")
+        check_label_set(value)
+        return value
+
+    def create(self, validated_data: dict) -> Project:
+        labels = validated_data.pop("labels")
+        creator = self.context["request"].user
+        with transaction.atomic():
+            project = Project.objects.create(**validated_data)
+            Label.objects.bulk_create(
+                Label(project=project, order=order, **item) for order, item in enumerate(labels)
+            )
+            Membership.objects.create(project=project, user=creator, role=Role.MANAGER)
+        return project
+
+
+class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    """PATCH: the settings a manager may change (the slug names the project for good)."""
+
+    name = StrictCharField(max_length=200, required=False)
+    guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
+    editors_can_upload = StrictBooleanField(required=False)
+
+    class Meta:
+        model = Project
+        fields = ["name", "guidelines", "overlap", "editors_can_upload"]
+
+
+class MemberSerializer(RefuseUnknownFields, serializers.Serializer):
+    username = StrictCharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def validate_username(self, value: str):
+        user = get_user_model().objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"There is no active user named {value!r}.")
+        return user
+
+    def to_representation(self, membership: Membership) -> dict:
+        return {
+            "username": membership.user.username,
+            "role": membership.role,
+            "created_at": serializers.DateTimeField().to_representation(membership.created_at),
+        }
+
+
+# --- articles ---------------------------------------------------------------------------
+
+
+class ArticleInputSerializer(serializers.Serializer):
+    """One article of an import (documentation only: the importer checks the items and
+    reports errors by index or line)."""
+
+    external_id = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=500, required=False)
+    text = serializers.CharField()
+    url = serializers.URLField(required=False)
+    published_at = serializers.DateTimeField(required=False)
+    meta = serializers.DictField(required=False)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped = serializers.ListField(
+        child=serializers.CharField(), help_text="External ids the project already had."
+    )
+    assigned = serializers.IntegerField(help_text="Assignments made for the new articles.")
+
+
+STATUS_FIELDS = (
+    "status",
+    "version",
+    "editors_assigned",
+    "editors_submitted",
+    "gold_version",
+    "gold_final",
+)
+
+
+class ArticleListSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="See the list's description.")
+    version = serializers.IntegerField(read_only=True, required=False)
+    editors_assigned = serializers.IntegerField(read_only=True, required=False)
+    editors_submitted = serializers.IntegerField(read_only=True, required=False)
+    gold_version = serializers.IntegerField(read_only=True, required=False)
+    gold_final = serializers.BooleanField(read_only=True, required=False)
+    length = serializers.IntegerField(read_only=True, help_text="Characters (code points).")
+
+    class Meta:
+        model = Article
+        fields = [
+            "id",
+            "external_id",
+            "title",
+            "url",
+            "published_at",
+            "created_at",
+            "sha256",
+            "length",
+            *STATUS_FIELDS,
+        ]
+
+    def to_representation(self, article: Article) -> dict:
+        data = super().to_representation(article)
+        # Editors' rows carry `version`, reviewers' the counts: drop what does not apply.
+        return {k: v for k, v in data.items() if k not in STATUS_FIELDS or hasattr(article, k)}
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Article
+        fields = [
+            "id",
+            "project",
+            "external_id",
+            "title",
+            "url",
+            "published_at",
+            "meta",
+            "created_at",
+            "sha256",
+            "text",
+        ]
+
+
+# --- annotations ------------------------------------------------------------------------
+
+
+class SpanSerializer(serializers.Serializer):
+    """A span: code-point offsets into the article text, end exclusive."""
+
+    id = serializers.IntegerField(
+        read_only=True, help_text="The stored span (a gold span's `source` names one)."
+    )
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=1)
+    label = serializers.CharField(help_text="A label key of the project.")
+    text = serializers.CharField(
+        required=False, help_text="Optional on input; when given it must match the article."
+    )
+
+
+class GoldSpanSerializer(SpanSerializer):
+    source = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The id of the editor span this gold span was accepted from.",
+    )
+
+
+SPAN_KEYS = frozenset({"id", "start", "end", "label", "text"})
+
+
+@extend_schema_field(SpanSerializer)
+class SpanField(serializers.Field):
+    """A span of a write. Its shape is checked here; its types and offsets by the domain
+    (``validate_spans``), which names the span by index. ``id``, as a GET returns it, is
+    accepted and ignored, so a read-modify-write needs no cleaning."""
+
+    gold = False
+    default_error_messages = {
+        "not_object": "Each span must be an object with start, end and label.",
+        "missing": "A span needs {fields}.",
+        "unknown": "Unknown span field {fields}; a span has start, end, label and text.",
+    }
+
+    def to_internal_value(self, data) -> SpanInput:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        allowed = SPAN_KEYS | {"source"} if self.gold else SPAN_KEYS
+        unknown = sorted(str(k) for k in data if k not in allowed)
+        if unknown:
+            self.fail("unknown", fields=", ".join(unknown))
+        missing = [k for k in ("start", "end", "label") if k not in data]
+        if missing:
+            self.fail("missing", fields=", ".join(missing))
+        return SpanInput(
+            start=data["start"],
+            end=data["end"],
+            label=data["label"],
+            text=data.get("text"),
+            source=data.get("source") if self.gold else None,
+        )
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(GoldSpanSerializer)
+class GoldSpanField(SpanField):
+    gold = True
+
+
+class AnnotationWriteSerializer(RefuseUnknownFields, serializers.Serializer):
+    base_version = StrictIntegerField(
+        min_value=0, max_value=MAX_INT, help_text="The version this change is based on."
+    )
+    spans = serializers.ListField(
+        child=SpanField(), max_length=MAX_SPANS_PER_ANNOTATION, help_text="The whole new set."
+    )
+    submit = StrictBooleanField(
+        required=False, help_text="true: submitted; false: back to in progress; absent: as is."
+    )
+    note = StrictCharField(
+        required=False, allow_blank=True, max_length=MAX_NOTE_CHARS, trim_whitespace=False
+    )
+
+
+class GoldWriteSerializer(AnnotationWriteSerializer):
+    spans = serializers.ListField(
+        child=GoldSpanField(), max_length=MAX_SPANS_PER_ANNOTATION, help_text="The whole new set."
+    )
+    final = StrictBooleanField(
+        required=False, help_text="Close (true) or reopen (false) adjudication."
+    )
+
+
+class RestoreSerializer(RefuseUnknownFields, serializers.Serializer):
+    base_version = StrictIntegerField(min_value=0, max_value=MAX_INT)
+    note = StrictCharField(
+        required=False, allow_blank=True, max_length=MAX_NOTE_CHARS, trim_whitespace=False
+    )
+
+
+def span_data(span, *, gold: bool = False) -> dict:
+    data = {
+        "id": span.pk,
+        "start": span.start,
+        "end": span.end,
+        "label": span.label.key,
+        "text": span.text,
+    }
+    if gold:
+        data["source"] = span.source_id
+    return data
+
+
+class AnnotationSerializer(serializers.Serializer):
+    """An annotation's current state (``version`` 0 and no spans before the first save)."""
+
+    article = serializers.IntegerField()
+    annotator = serializers.CharField(allow_null=True, help_text="null for the gold.")
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Annotation.Status.choices)
+    final = serializers.BooleanField(required=False, help_text="Gold only.")
+    updated_at = serializers.DateTimeField(allow_null=True)
+    spans = SpanSerializer(many=True)
+
+
+def current_span_data(annotations: list[Annotation]) -> dict[int, list[dict]]:
+    """The current spans of saved annotations, as API dicts, in one query (values, not
+    model instances: this is the hot path of every annotation read)."""
+    ids = [a.pk for a in annotations if a.pk]
+    gold = {a.pk for a in annotations if a.pk and a.is_gold}
+    result: dict[int, list[dict]] = {pk: [] for pk in ids}
+    if not ids:
+        return result
+    rows = (
+        Span.objects.filter(annotation_id__in=ids, removed_in__isnull=True)
+        .order_by("annotation_id", "start", "end", "label__order", "label__key")
+        .values_list("annotation_id", "id", "start", "end", "label__key", "text", "source_id")
+    )
+    for annotation_id, pk, start, end, label, text, source in rows:
+        item = {"id": pk, "start": start, "end": end, "label": label, "text": text}
+        if annotation_id in gold:
+            item["source"] = source
+        result[annotation_id].append(item)
+    return result
+
+
+def annotation_data(annotation: Annotation, spans: list[dict] | None = None) -> dict:
+    """An annotation's state in the API's shape; `spans` from :func:`current_span_data`
+    (read here when not given)."""
+    if spans is None:
+        spans = current_span_data([annotation]).get(annotation.pk, [])
+    data = {
+        "article": annotation.article_id,
+        "annotator": annotation.annotator.username if annotation.annotator_id else None,
+        "version": annotation.version,
+        "status": annotation.status,
+        "updated_at": annotation.updated_at.isoformat().replace("+00:00", "Z")
+        if annotation.pk and annotation.updated_at
+        else None,
+        "spans": spans,
+    }
+    if annotation.is_gold:
+        data["final"] = annotation.final
+    return data
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    description = serializers.SerializerMethodField(help_text='E.g. "+2 ACTOR, −1 SOURCE".')
+
+    class Meta:
+        model = AnnotationVersion
+        fields = [
+            "number",
+            "author",
+            "created_at",
+            "status",
+            "final",
+            "note",
+            "summary",
+            "description",
+            "span_count",
+            "restored_from",
+        ]
+
+    def get_description(self, version: AnnotationVersion) -> str:
+        return describe(version.summary)
+
+
+class VersionDetailSerializer(VersionSerializer):
+    spans = serializers.SerializerMethodField()
+
+    class Meta(VersionSerializer.Meta):
+        fields = [*VersionSerializer.Meta.fields, "spans"]
+
+    @extend_schema_field(SpanSerializer(many=True))
+    def get_spans(self, version: AnnotationVersion) -> list[dict]:
+        gold = version.annotation.is_gold
+        return [span_data(s, gold=gold) for s in version.annotation.spans_at(version.number)]
+
+
+# --- exports and releases ---------------------------------------------------------------
+
+
+class ReleaseCreateSerializer(RefuseUnknownFields, serializers.Serializer):
+    name = StrictCharField(max_length=64, help_text="e.g. v1; letters, digits, . _ -")
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    articles = serializers.IntegerField(source="article_count")
+    spans = serializers.IntegerField(source="span_count")
+    labels = serializers.JSONField(source="label_counts", help_text="{KEY: span count}.")
+    agreement = serializers.JSONField(
+        allow_null=True, help_text="The agreement report at release time (null if none)."
+    )
+    changes = serializers.JSONField(
+        help_text='Since the previous release: {"previous", "added", "removed", "changed"} '
+        "(external ids)."
+    )
+
+    class Meta:
+        model = Release
+        fields = [
+            "name",
+            "note",
+            "created_at",
+            "created_by",
+            "articles",
+            "spans",
+            "sha256",
+            "labels",
+            "agreement",
+            "changes",
+        ]
+
+
+class ReleaseDetailSerializer(ReleaseSerializer):
+    manifest = serializers.JSONField(
+        help_text="Per article: id, external id, gold version, text and spans sha256."
+    )
+
+    class Meta(ReleaseSerializer.Meta):
+        fields = [*ReleaseSerializer.Meta.fields, "manifest"]

@@ -1,0 +1,537 @@
+"""The labelling page's domain: an editor's queue and progress, single-span changes and undo.
+
+Every change goes through ``save_annotation``: a single-span change is sent as the span set
+of the version the page showed plus or minus that span, with ``allow_merge`` so that a
+change made meanwhile in another tab at other offsets is kept, not refused. Undo is a new
+version whose spans equal an earlier one's; history is never rewritten.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+
+from ..models import Annotation, AnnotationVersion, Article, Assignment, Project, Span
+from ..offsets import OffsetError, from_utf16, snap_to_words
+from ..versioning import SpanKey
+from .annotations import (
+    InvalidSpans,
+    SaveResult,
+    SpanInput,
+    StaleVersion,
+    annotation_for,
+    save_annotation,
+)
+
+UNDO_NOTE = "Undo"
+
+
+class QueueStatus:
+    """Where an assigned article stands for its editor."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"  # the gold is final: nothing more to do or change
+
+    LABELS = {
+        TODO: "Not started",
+        IN_PROGRESS: "In progress",
+        SUBMITTED: "Submitted",
+        CLOSED: "Closed",
+    }
+    FILTERS = {
+        "open": "To do",
+        "done": "Done",
+        "all": "All",
+    }
+
+
+# Queue and progress
+
+
+def _own_annotation(field: str) -> Subquery:
+    return Subquery(
+        Annotation.objects.filter(
+            article_id=OuterRef("article_id"),
+            annotator_id=OuterRef("editor_id"),
+            kind=Annotation.Kind.EDITOR,
+        ).values(field)[:1]
+    )
+
+
+def _gold_final() -> Exists:
+    return Exists(
+        Annotation.objects.filter(
+            article_id=OuterRef("article_id"), kind=Annotation.Kind.GOLD, final=True
+        )
+    )
+
+
+def _with_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    return assignments.annotate(
+        # Coalesced: a NULL would make exclude() drop the articles nobody has started.
+        ann_status=Coalesce(_own_annotation("status"), Value(""), output_field=CharField()),
+        ann_version=Coalesce(_own_annotation("version"), Value(0), output_field=IntegerField()),
+        closed=_gold_final(),
+    )
+
+
+def _done() -> Q:
+    return Q(ann_status=Annotation.Status.SUBMITTED) | Q(closed=True)
+
+
+def queue(user, project: Project, which: str = "all") -> QuerySet[Assignment]:
+    """The editor's assignments in the project, in article order, each annotated with
+    ``ann_status``, ``ann_version``, ``closed`` and ``span_count`` (one query)."""
+    span_count = Subquery(
+        Span.objects.filter(
+            annotation__article_id=OuterRef("article_id"),
+            annotation__annotator_id=OuterRef("editor_id"),
+            annotation__kind=Annotation.Kind.EDITOR,
+            removed_in__isnull=True,
+        )
+        .order_by()
+        .values("annotation_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    rows = _with_state(
+        Assignment.objects.filter(editor=user, article__project=project).select_related("article")
+    ).annotate(span_count=Coalesce(span_count, Value(0), output_field=IntegerField()))
+    if which == "open":
+        rows = rows.exclude(_done())
+    elif which == "done":
+        rows = rows.filter(_done())
+    return rows.order_by("article_id")
+
+
+def queue_status(row: Assignment) -> str:
+    """The QueueStatus of a row from :func:`queue`."""
+    if row.closed:  # type: ignore[attr-defined]
+        return QueueStatus.CLOSED
+    if row.ann_status == Annotation.Status.SUBMITTED:  # type: ignore[attr-defined]
+        return QueueStatus.SUBMITTED
+    if row.ann_version:  # type: ignore[attr-defined]
+        return QueueStatus.IN_PROGRESS
+    return QueueStatus.TODO
+
+
+@dataclass(frozen=True)
+class Progress:
+    assigned: int = 0
+    submitted: int = 0
+    in_progress: int = 0
+    closed: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.submitted + self.closed
+
+    @property
+    def todo(self) -> int:
+        return self.assigned - self.done - self.in_progress
+
+    @property
+    def open(self) -> int:
+        return self.assigned - self.done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.assigned) if self.assigned else 0
+
+
+def progress_by_project(user, project_ids: Iterable[int] | None = None) -> dict[int, Progress]:
+    """The editor's progress in each project, in one query."""
+    rows = _with_state(Assignment.objects.filter(editor=user))
+    if project_ids is not None:
+        rows = rows.filter(article__project_id__in=list(project_ids))
+    totals = (
+        rows.order_by()
+        .values(project_id=F("article__project_id"))
+        .annotate(
+            assigned=Count("pk"),
+            closed_n=Count("pk", filter=Q(closed=True)),
+            submitted_n=Count(
+                "pk", filter=Q(ann_status=Annotation.Status.SUBMITTED) & Q(closed=False)
+            ),
+            in_progress_n=Count(
+                "pk",
+                filter=Q(ann_status=Annotation.Status.IN_PROGRESS, ann_version__gt=0)
+                & Q(closed=False),
+            ),
+        )
+    )
+    return {
+        row["project_id"]: Progress(
+            assigned=row["assigned"],
+            submitted=row["submitted_n"],
+            in_progress=row["in_progress_n"],
+            closed=row["closed_n"],
+        )
+        for row in totals
+    }
+
+
+def open_previews(user, per_project: int = 5) -> dict[int, list[Assignment]]:
+    """The first few articles the editor still has to do, per project, in one query."""
+    rows = (
+        _with_state(Assignment.objects.filter(editor=user))
+        .exclude(_done())
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("article__project_id"), order_by=F("article_id").asc()
+            )
+        )
+        .filter(rank__lte=per_project)
+        .select_related("article")
+        .order_by("article__project_id", "article_id")
+    )
+    result: dict[int, list[Assignment]] = {}
+    for row in rows:
+        row.queue_status = queue_status(row)
+        result.setdefault(row.article.project_id, []).append(row)
+    return result
+
+
+def next_article_for(user, project: Project, after: int | None = None) -> Article | None:
+    """The editor's next article that is not done: the first one after `after` in the queue,
+    wrapping around to the start; `after` itself only if it is the last one left."""
+    open_ids = list(queue(user, project, "open").values_list("article_id", flat=True)[:10_000])
+    if not open_ids:
+        return None
+    chosen = open_ids[0]
+    if after is not None:
+        later = [i for i in open_ids if i > after]
+        others = [i for i in open_ids if i != after]
+        chosen = later[0] if later else (others[0] if others else after)
+    return Article.objects.filter(pk=chosen).first()
+
+
+def queue_position(user, article: Article) -> tuple[int, int]:
+    """(position of the article in the editor's queue, 1-based; queue length)."""
+    counts = Assignment.objects.filter(
+        editor=user, article__project_id=article.project_id
+    ).aggregate(total=Count("pk"), upto=Count("pk", filter=Q(article_id__lte=article.pk)))
+    return counts["upto"], counts["total"]
+
+
+def gold_is_final(article: Article) -> bool:
+    return Annotation.objects.filter(
+        article=article, kind=Annotation.Kind.GOLD, final=True
+    ).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    """A current span as the page shows it; lighter than a model instance (pages hold
+    hundreds)."""
+
+    pk: int
+    start: int
+    end: int
+    label: str
+    label_id: int
+    text: str
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def quote(self) -> str:
+        """The text, shortened for the span list."""
+        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+
+def current_span_rows(annotation: Annotation, labels: Iterable) -> list[SpanRow]:
+    """The annotation's current spans in text order, in one query."""
+    if not annotation.pk:
+        return []
+    keys = {label.pk: label.key for label in labels}
+    rows = (
+        Span.objects.filter(annotation=annotation, removed_in__isnull=True)
+        .order_by("start", "-end", "label__order", "label__key")
+        .values_list("pk", "start", "end", "label_id", "text")
+    )
+    return [SpanRow(pk, s, e, keys[label], label, text) for pk, s, e, label, text in rows]
+
+
+# Single-span changes
+
+
+def span_from_selection(
+    article: Article, *, start: int, end: int, quote: str, label: str, snap: bool = True
+) -> SpanInput:
+    """The span an editor meant by a browser selection given in UTF-16 offsets.
+
+    `quote` is the selected text as the browser saw it: it must equal the article text at
+    those offsets, so a page whose text differs from the stored one cannot save a span at
+    the wrong place. With `snap`, the selection grows to whole words and loses the space
+    and punctuation around it.
+    """
+    text = article.text
+    try:
+        s, e = from_utf16(text, start), from_utf16(text, end)
+    except OffsetError as exc:
+        raise InvalidSpans(f"The selection is not inside the text: {exc}.") from None
+    if e <= s:
+        raise InvalidSpans("The selection is empty: select some words first.")
+    if quote.replace("\r\n", "\n") != text[s:e]:
+        raise InvalidSpans(
+            "The selected text does not match the article at that place. "
+            "Reload the page and select it again."
+        )
+    if snap:
+        s, e = snap_to_words(text, s, e)
+    if not text[s:e].strip():
+        raise InvalidSpans("The selection holds only spaces: select some words first.")
+    return SpanInput(s, e, label, text[s:e])
+
+
+def _state(annotation: Annotation, version: int) -> frozenset[SpanKey]:
+    """The span set at `version` (like annotations.state_of, without model instances)."""
+    rows = (
+        Span.objects.filter(annotation=annotation, added_in__lte=version)
+        .filter(Q(removed_in__isnull=True) | Q(removed_in__gt=version))
+        .values_list("start", "end", "label__key")
+    )
+    return frozenset(SpanKey(*row) for row in rows)
+
+
+def _inputs(keys: Iterable[SpanKey]) -> list[SpanInput]:
+    return [SpanInput(k.start, k.end, k.label) for k in keys]
+
+
+def _span_at_base(annotation: Annotation, span_id: int, base_version: int) -> Span:
+    """The span `span_id` of this annotation, which the page (at `base_version`) showed."""
+    span = Span.objects.filter(pk=span_id, annotation=annotation).select_related("label").first()
+    if span is None:
+        raise InvalidSpans("There is no such span in your annotation.")
+    if not (
+        span.added_in <= base_version
+        and (span.removed_in is None or span.removed_in > base_version)
+    ):
+        raise StaleVersion(
+            "This span is no longer where your page shows it: the annotation changed in "
+            "another tab or window. Reload to see the current state.",
+            current_version=annotation.version,
+            changes=[],
+        )
+    return span
+
+
+def _save_change(
+    annotation: Annotation,
+    author,
+    role: str | None,
+    base_version: int,
+    spans: list[SpanInput],
+    request_key: uuid.UUID | str | None,
+    **kwargs,
+) -> SaveResult:
+    return save_annotation(
+        annotation=annotation,
+        author=author,
+        role=role,
+        base_version=base_version,
+        spans=spans,
+        request_key=request_key,
+        **kwargs,
+    )
+
+
+def add_span(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    span: SpanInput,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    annotation = annotation_for(article, author)
+    base = _state(annotation, base_version)
+    spans = _inputs(base) + ([span] if span.key not in base else [])
+    return _save_change(
+        annotation, author, role, base_version, spans, request_key, allow_merge=True
+    )
+
+
+def remove_span(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    span_id: int,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    annotation = annotation_for(article, author)
+    old = _span_at_base(annotation, span_id, base_version)
+    base = _state(annotation, base_version)
+    spans = _inputs(base - {SpanKey(old.start, old.end, old.label.key)})
+    return _save_change(
+        annotation, author, role, base_version, spans, request_key, allow_merge=True
+    )
+
+
+def relabel_span(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    span_id: int,
+    label: str,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    annotation = annotation_for(article, author)
+    old = _span_at_base(annotation, span_id, base_version)
+    base = _state(annotation, base_version)
+    new = SpanKey(old.start, old.end, label)
+    spans = _inputs((base - {SpanKey(old.start, old.end, old.label.key)}) | {new})
+    return _save_change(
+        annotation, author, role, base_version, spans, request_key, allow_merge=True
+    )
+
+
+def submit(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    """Mark the annotation submitted, exactly as the page showed it (a stale page is refused:
+    the editor submits what they saw)."""
+    annotation = annotation_for(article, author)
+    spans = _inputs(_state(annotation, base_version))
+    return _save_change(
+        annotation,
+        author,
+        role,
+        base_version,
+        spans,
+        request_key,
+        status=Annotation.Status.SUBMITTED,
+    )
+
+
+# Undo
+
+
+def _as_request_key(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidSpans("The request key must be a UUID.") from None
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """Undoing version `undoes` brings the spans back to those of version `target`."""
+
+    undoes: int
+    target: int
+    summary: Mapping
+
+
+def _is_undo(note: str, restored_from: int | None) -> bool:
+    return restored_from is not None and note == UNDO_NOTE
+
+
+def undo_step(versions: Iterable[tuple[int, int | None, str, Mapping]]) -> UndoStep | None:
+    """What "undo" does now, given the versions as (number, restored_from, note, summary).
+
+    Undo goes back one span change at a time: an earlier undo is skipped together with the
+    change it undid (so undoing twice goes two changes back, never redoes), and versions
+    that changed only the status (a submit) are passed over.
+    """
+    by_number = {
+        number: (restored, note, summary or {}) for number, restored, note, summary in versions
+    }
+    number = max(by_number, default=0)
+    while number > 0 and number in by_number:
+        restored, note, summary = by_number[number]
+        if _is_undo(note, restored) and restored is not None and restored < number:
+            number = restored
+            continue
+        if not summary.get("added") and not summary.get("removed"):
+            number -= 1
+            continue
+        return UndoStep(undoes=number, target=number - 1, summary=summary)
+    return None
+
+
+def undo_step_for(annotation: Annotation | None) -> UndoStep | None:
+    if annotation is None or not annotation.pk or not annotation.version:
+        return None
+    versions = AnnotationVersion.objects.filter(annotation=annotation).values_list(
+        "number", "restored_from", "note", "summary"
+    )
+    return undo_step(versions)
+
+
+def undo(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    """Undo the last span change: a new version with the spans from before it.
+
+    Refused on a stale page, which might otherwise undo a change it never showed.
+    """
+    annotation = annotation_for(article, author)
+    key = _as_request_key(request_key)
+    replay = (
+        AnnotationVersion.objects.filter(annotation=annotation, request_key=key).first()
+        if key
+        else None
+    )
+    if replay is not None:
+        # The same undo sent twice: the step is computed anew each time, so answer here.
+        return SaveResult(annotation=annotation, version=replay, created=False)
+    if base_version != annotation.version:
+        raise StaleVersion(
+            f"This annotation changed since your page showed it (version {base_version}; it "
+            f"is now at version {annotation.version}). Reload before undoing, so that you "
+            "undo the change you mean.",
+            current_version=annotation.version,
+            changes=[],
+        )
+    step = undo_step_for(annotation)
+    if step is None:
+        raise InvalidSpans("There is nothing to undo.")
+    return _save_change(
+        annotation,
+        author,
+        role,
+        base_version,
+        _inputs(_state(annotation, step.target)),
+        key,
+        note=UNDO_NOTE,
+        restored_from=step.target,
+    )

@@ -1,0 +1,209 @@
+"""Agreement at scale: a synthetic project of 10,000 articles × 3 editors × 40 spans.
+
+    .venv/bin/python bench/agreement.py [--articles N] [--editors M] [--spans S]
+
+Prints (no assertions):
+1. the full recompute from spans in memory (both units, plus the editor-group totals):
+   time and peak memory (aims: under 5 s, under 500 MB; cost linear in the spans);
+2. the report from stored statistics in a temporary SQLite database (aim: under 200 ms),
+   unfiltered and with an editor and a label filter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from annotate.agreement import stats as agreement_stats  # noqa: E402
+from annotate.agreement.units import UNITS  # noqa: E402
+
+LABELS = ["ACTOR", "LOCATION", "CASUALTY", "SOURCE"]
+TEXT_SAMPLE = (
+    "the rebels shelled Aleppo on Monday killing 12 people officials in Damascus said army "
+    "forces government sources reported north city town province police killed wounded , . "
+    "al-Assad's spokesman Reuters according to witnesses two three children"
+)
+WORDS = TEXT_SAMPLE.split(" ")
+
+
+def synthetic(n_articles: int, n_editors: int, n_spans: int, seed: int = 0):
+    """Articles of ~500 words; editors share most spans, with jitter, relabels and misses."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array(WORDS)
+    articles = []
+    words = rng.integers(0, len(vocab), size=(n_articles, 500))
+    for key in range(n_articles):
+        text = " ".join(vocab[words[key]])
+        length = len(text)
+        starts = np.sort(rng.integers(0, length - 40, n_spans))
+        widths = rng.integers(3, 30, n_spans)
+        labels = rng.integers(0, len(LABELS), n_spans)
+        editors = []
+        for editor in range(n_editors):
+            jitter = rng.integers(-3, 4, n_spans) * (rng.random(n_spans) < 0.25)
+            s = np.clip(starts + jitter, 0, length - 1)
+            e = np.clip(s + widths, s + 1, length)
+            lab = np.where(rng.random(n_spans) < 0.1, rng.integers(0, len(LABELS), n_spans), labels)
+            keep = rng.random(n_spans) > 0.05
+            editors.append(
+                agreement_stats.EditorSpans(
+                    editor + 1, 1, s[keep].tolist(), e[keep].tolist(), lab[keep].tolist()
+                )
+            )
+        articles.append(agreement_stats.ArticleSpans(key, text, editors))
+    return articles
+
+
+def recompute(articles) -> tuple[dict[str, list[dict]], dict]:
+    """Everything the recompute command derives: per-article statistics and group totals."""
+    return agreement_stats.compute_with_totals(articles, len(LABELS), UNITS)
+
+
+def timed(label: str, function, *args, repeat: int = 1):
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function(*args)
+        best = min(best, time.perf_counter() - started)
+    print(f"{label:<58} {best * 1000:9.1f} ms")
+    return result
+
+
+def store_and_report(articles, computed, totals) -> None:
+    database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotate.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from annotate.models import AgreementTotal, Article, ArticleAgreement, Label, Project
+    from annotate.services.agreement import _row_fields, project_report
+
+    call_command("migrate", verbosity=0)
+    project = Project.objects.create(name="Bench", slug="bench")
+    labels = [
+        Label.objects.create(project=project, key=key, name=key, order=i).pk
+        for i, key in enumerate(LABELS)
+    ]
+    n_editors = len(articles[0].editors)
+    users = [
+        get_user_model().objects.create(username=f"editor{i + 1}", id=i + 1)
+        for i in range(n_editors)
+    ]
+    started = time.perf_counter()
+    Article.objects.bulk_create(
+        [
+            Article(project=project, external_id=f"a{a.key}", title=f"Article {a.key}", text=a.text)
+            for a in articles
+        ],
+        batch_size=2000,
+    )
+    ids = list(Article.objects.filter(project=project).order_by("pk").values_list("pk", flat=True))
+    rows = [
+        ArticleAgreement(
+            article_id=ids[i], project=project, unit=unit, **_row_fields(stats, labels)
+        )
+        for unit in UNITS
+        for i, stats in enumerate(computed[unit])
+    ]
+    ArticleAgreement.objects.bulk_create(rows, batch_size=1000)
+    AgreementTotal.objects.bulk_create(
+        [
+            AgreementTotal(
+                project=project,
+                unit=unit,
+                group=",".join(map(str, editors)),
+                editors=list(editors),
+                labels=labels,
+                articles=total["articles"],
+                stats=total,
+            )
+            for unit, groups in totals.items()
+            for editors, total in groups.items()
+        ]
+    )
+    print(f"{'store statistics in SQLite (not part of the aims)':<58} "
+          f"{(time.perf_counter() - started) * 1000:9.1f} ms")  # fmt: skip
+    two = [users[0].username, users[1].username]
+    timed("report from stored statistics, tokens", project_report, project, repeat=5)
+    timed(
+        "report, characters",
+        lambda: project_report(project, unit="char"),
+        repeat=5,
+    )
+    timed(
+        "report, two editors (per-article ranking re-scored)",
+        lambda: project_report(project, editors=two),
+    )
+    timed(
+        "report, one label (per-article ranking re-scored)",
+        lambda: project_report(project, labels=["ACTOR"]),
+    )
+    timed(
+        "report, 100 chosen articles",
+        lambda: project_report(project, article_ids=ids[:100]),
+        repeat=3,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--editors", type=int, default=3)
+    parser.add_argument("--spans", type=int, default=40)
+    parser.add_argument("--no-db", action="store_true", help="Skip the stored-report part.")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    articles = synthetic(args.articles, args.editors, args.spans)
+    chars = sum(len(a.text) for a in articles)
+    spans = sum(len(e.starts) for a in articles for e in a.editors)
+    print(
+        f"synthetic project: {len(articles)} articles, {args.editors} editors, {spans} spans, "
+        f"{chars / 1e6:.1f} M characters ({time.perf_counter() - started:.1f} s to generate)"
+    )
+    agreement_stats.compute(articles[:10], len(LABELS), UNITS)  # warm up (tables, imports)
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    cpu = time.process_time()
+    computed, totals = recompute(articles)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'full recompute, tokens + characters + totals':<58} {wall * 1000:9.1f} ms "
+          f"(CPU {cpu * 1000:.0f} ms)")  # fmt: skip
+    print(f"{'  per unit kind, per 1,000 articles':<58} "
+          f"{wall * 1000 / len(UNITS) / (len(articles) / 1000):9.1f} ms")  # fmt: skip
+    print(
+        f"{'  peak RSS of the process before / after':<58} {rss_before:6.0f} / {rss_after:.0f} MB"
+    )
+
+    del computed, totals
+    tracemalloc.start()
+    computed, totals = recompute(articles)
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    print(f"{'  peak memory allocated by the recompute (tracemalloc)':<58} {peak:9.1f} MB")
+    if not args.no_db:
+        store_and_report(articles, computed, totals)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""The pure export formatters: tokens, overlap rule, CoNLL, JSON Lines, spaCy, W3C."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from annotate.exports import FORMATS, render
+from annotate.exports.conll import document, tagged_tokens
+from annotate.exports.jsonl import line
+from annotate.exports.overlap import non_overlapping
+from annotate.exports.spacy import example, words_and_spaces
+from annotate.exports.tokens import tokenize
+from annotate.exports.w3c import annotations
+
+TEXT = "Kataeb Hezbollah fighters shelled Aleppo. Three people died, the ministry said."
+
+
+def span(text: str, start: int, end: int, label: str) -> dict:
+    return {"start": start, "end": end, "label": label, "text": text[start:end]}
+
+
+def at(text: str, part: str, label: str, occurrence: int = 0) -> dict:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(part, start + 1)
+    return span(text, start, start + len(part), label)
+
+
+def record(text: str = TEXT, spans=(), **extra) -> dict:
+    base = {
+        "id": "a1",
+        "article": 1,
+        "title": "Shelling",
+        "url": "",
+        "text": text,
+        "spans": list(spans),
+        "source": "gold",
+        "version": 3,
+        "adjudicator": "rita",
+        "annotators": ["edith", "otto"],
+        "final": True,
+    }
+    return base | extra
+
+
+def bio_spans(tagged) -> list[tuple[int, int, str]]:
+    """Spans read back from BIO tags."""
+    found: list[list] = []
+    for token, tag in tagged:
+        if tag.startswith("B-"):
+            found.append([token.start, token.end, tag[2:]])
+        elif tag.startswith("I-"):
+            assert found and found[-1][2] == tag[2:], "I- must continue a span of its label"
+            found[-1][1] = token.end
+    return [tuple(f) for f in found]
+
+
+# --- tokens -------------------------------------------------------------------------
+
+
+def test_tokens_keep_words_numbers_and_emoji_sequences_whole():
+    text = "al-Assad's men: 3.5 km, 10,000 people at 12:30 👩🏽‍🚒 🇱🇧 مُحَمَّد"
+    assert [t.text for t in tokenize(text)] == [
+        "al-Assad's",
+        "men",
+        ":",
+        "3.5",
+        "km",
+        ",",
+        "10,000",
+        "people",
+        "at",
+        "12:30",
+        "👩🏽‍🚒",
+        "🇱🇧",
+        "مُحَمَّد",
+    ]
+
+
+def test_tokens_are_cut_at_requested_offsets():
+    assert [t.text for t in tokenize("Hezbollah's men", cuts=[9, 3])] == [
+        "Hez",
+        "bollah",
+        "'s",
+        "men",
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.lists(st.integers(min_value=0, max_value=60), max_size=6))
+def test_tokens_cover_every_visible_character_in_order(text, cuts):
+    tokens = tokenize(text, cuts)
+    position = 0
+    for token in tokens:
+        assert text[token.start : token.end] == token.text
+        assert token.text and not any(c.isspace() for c in token.text)
+        assert text[position : token.start].isspace() or position == token.start
+        position = token.end
+    assert text[position:].isspace() or position == len(text)
+    boundaries = {t.start for t in tokens} | {t.end for t in tokens}
+    for cut in cuts:
+        if 0 < cut < len(text) and not text[cut - 1].isspace() and not text[cut].isspace():
+            assert cut in boundaries
+
+
+# --- overlap rule -------------------------------------------------------------------
+
+
+def test_the_longest_span_wins_over_nested_and_crossing_spans():
+    outer = span(TEXT, 0, 25, "ACTOR")  # Kataeb Hezbollah fighters
+    inner = span(TEXT, 7, 16, "LOCATION")  # Hezbollah
+    crossing = span(TEXT, 17, 33, "SOURCE")
+    later = span(TEXT, 34, 40, "LOCATION")
+    assert non_overlapping([inner, outer, crossing, later]) == [outer, later]
+
+
+def test_between_equal_lengths_the_earlier_start_then_the_first_listed_wins():
+    a = span(TEXT, 0, 6, "ACTOR")
+    b = span(TEXT, 3, 9, "SOURCE")
+    c = span(TEXT, 0, 6, "LOCATION")
+    assert non_overlapping([b, a, c]) == [a]
+    assert non_overlapping([c, a]) == [c]
+
+
+def test_adjacent_spans_both_survive():
+    a, b = span(TEXT, 0, 6, "ACTOR"), span(TEXT, 6, 16, "ACTOR")
+    assert non_overlapping([b, a]) == [a, b]
+
+
+# --- CoNLL --------------------------------------------------------------------------
+
+
+def test_conll_tags_nested_spans_by_the_outermost():
+    spans = [at(TEXT, "Kataeb Hezbollah fighters", "ACTOR"), at(TEXT, "Hezbollah", "LOCATION")]
+    tags = [(t.text, tag) for t, tag in tagged_tokens(TEXT, spans)][:5]
+    assert tags == [
+        ("Kataeb", "B-ACTOR"),
+        ("Hezbollah", "I-ACTOR"),
+        ("fighters", "I-ACTOR"),
+        ("shelled", "O"),
+        ("Aleppo", "O"),
+    ]
+
+
+def test_conll_starts_a_new_entity_for_adjacent_spans_of_one_label():
+    text = "Aleppo Idlib"
+    tags = [
+        tag for _, tag in tagged_tokens(text, [span(text, 0, 6, "LOC"), span(text, 7, 12, "LOC")])
+    ]
+    assert tags == ["B-LOC", "B-LOC"]
+
+
+def test_conll_splits_a_word_where_a_span_ends_inside_it():
+    text = "Hezbollah's men"
+    lines = document(record(text, [span(text, 0, 9, "ACTOR")])).splitlines()
+    assert lines[2:5] == ["Hezbollah -X- _ B-ACTOR", "'s -X- _ O", "men -X- _ O"]
+
+
+def test_conll_document_layout():
+    spans = [at(TEXT, "Aleppo", "LOCATION"), at(TEXT, "Three people", "CASUALTY")]
+    out = document(record(TEXT, spans))
+    assert out.startswith("-DOCSTART- -X- -X- O\n\nKataeb -X- _ O\n")
+    sentences = out.split("\n\n")[1:-1]
+    assert len(sentences) == 2, "one blank line after each sentence"
+    assert sentences[0].endswith("Aleppo -X- _ B-LOCATION\n. -X- _ O")
+    assert sentences[1].startswith("Three -X- _ B-CASUALTY\npeople -X- _ I-CASUALTY\n")
+    assert out.endswith(". -X- _ O\n\n")
+    assert all(len(row.split(" ")) == 4 for row in out.splitlines() if row)
+
+
+def test_conll_never_ends_a_sentence_inside_a_span():
+    text = "They met Mr. Smith. He left.\nNext line."
+    out = document(record(text, [at(text, "Mr. Smith", "ACTOR")]))
+    assert "Mr -X- _ B-ACTOR\n. -X- _ I-ACTOR\nSmith -X- _ I-ACTOR\n" in out
+    assert out.count("\n\n") == 4  # DOCSTART, then three sentences
+
+
+spans_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=40),
+        st.integers(min_value=1, max_value=12),
+        st.sampled_from(["ACTOR", "LOCATION", "SOURCE"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab Ć.,-'\n🇱🇧👩🏽‍🚒é\u0301")), min_size=1, max_size=50),
+    spans_strategy,
+)
+def test_conll_bio_tags_give_back_every_kept_span(text, raw):
+    spans = [span(text, s, min(s + n, len(text)), lab) for s, n, lab in raw if s < len(text)]
+    kept = non_overlapping(spans)
+    expected = []
+    for s in kept:
+        covered = [
+            t for t in tokenize(text, [s["start"], s["end"]]) if s["start"] <= t.start < s["end"]
+        ]
+        if covered:  # a span of only whitespace has no token to carry its tag
+            expected.append((covered[0].start, covered[-1].end, s["label"]))
+    assert bio_spans(tagged_tokens(text, spans)) == expected
+
+
+# --- JSON Lines ---------------------------------------------------------------------
+
+
+def test_jsonl_line_has_fixed_key_order_and_no_raw_unicode_line_breaks():
+    text = "A\u2028B said: ok"
+    out = line(record(text, [at(text, "B", "SOURCE")]))
+    assert out.endswith("\n") and out.count("\n") == 1
+    assert "\u2028" not in out and "\\u2028" in out
+    data = json.loads(out)
+    assert list(data)[:8] == [
+        "id",
+        "article",
+        "title",
+        "url",
+        "text",
+        "spans",
+        "source",
+        "adjudicator",
+    ]
+    assert data["text"] == text
+    assert all(data["text"][s["start"] : s["end"]] == s["text"] for s in data["spans"])
+
+
+# --- spaCy --------------------------------------------------------------------------
+
+
+def test_spacy_offsets_count_code_points_with_emoji():
+    text = "🇱🇧 👩🏽‍🚒 Beirut 🔥 Aleppo"
+    spans = [at(text, "Beirut", "LOCATION"), at(text, "Aleppo", "LOCATION")]
+    out = json.loads(next(iter(render("spacy", [record(text, spans)]))))
+    assert out["entities"] == [[8, 14, "LOCATION"], [17, 23, "LOCATION"]]
+    assert [text[s:e] for s, e, _ in out["entities"]] == ["Beirut", "Aleppo"]
+    doc = Doc(Vocab(), words=out["words"], spaces=out["spaces"])
+    assert doc.text == text
+    assert [doc.char_span(s, e, label=lab).text for s, e, lab in out["entities"]] == [
+        "Beirut",
+        "Aleppo",
+    ]
+
+
+def test_spacy_entities_drop_overlaps_while_span_groups_keep_them():
+    spans = [at(TEXT, "Kataeb Hezbollah", "ACTOR"), at(TEXT, "Hezbollah", "LOCATION")]
+    out = example(record(TEXT, spans))
+    assert out["entities"] == [[0, 16, "ACTOR"]]
+    assert out["spans"] == {"sc": [[0, 16, "ACTOR"], [7, 16, "LOCATION"]]}
+    assert out["meta"] == {
+        "id": "a1",
+        "article": 1,
+        "title": "Shelling",
+        "source": "gold",
+        "adjudicator": "rita",
+        "version": 3,
+    }
+    doc = Doc(Vocab(), words=out["words"], spaces=out["spaces"])
+    doc.ents = [doc.char_span(s, e, label=lab) for s, e, lab in out["entities"]]
+    doc.spans["sc"] = [doc.char_span(s, e, label=lab) for s, e, lab in out["spans"]["sc"]]
+    assert [(e.text, e.label_) for e in doc.ents] == [("Kataeb Hezbollah", "ACTOR")]
+    assert len(doc.spans["sc"]) == 2
+
+
+def test_spacy_whitespace_follows_spacy_conventions():
+    words, spaces = words_and_spaces("a  b\nc ", [])
+    assert words == ["a", " ", "b", "\n", "c"]
+    assert spaces == [True, False, False, False, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab  .\n\t🇱🇧👩🏽‍🚒é\u0301-")), min_size=1, max_size=40),
+    spans_strategy,
+)
+def test_spacy_char_span_accepts_every_exported_span(text, raw):
+    spans = [span(text, s, min(s + n, len(text)), lab) for s, n, lab in raw if s < len(text)]
+    out = example(record(text, spans))
+    doc = Doc(Vocab(), words=out["words"], spaces=out["spaces"])
+    assert doc.text == text
+    for start, end, label in out["spans"]["sc"]:
+        made = doc.char_span(start, end, label=label)
+        assert made is not None, (start, end, text[start:end])
+        assert made.text == text[start:end]
+    doc.ents = [doc.char_span(s, e, label=lab) for s, e, lab in out["entities"]]
+
+
+# --- W3C ----------------------------------------------------------------------------
+
+
+def test_w3c_annotation_has_position_and_quote_selectors():
+    spans = [at(TEXT, "Aleppo", "LOCATION")]
+    (item,) = annotations(record(TEXT, spans), namespace="demo", generated="2024-01-01T00:00:00Z")
+    position, quote = item["target"]["selector"]
+    assert position == {"type": "TextPositionSelector", "start": 34, "end": 40}
+    assert quote == {
+        "type": "TextQuoteSelector",
+        "exact": "Aleppo",
+        "prefix": "Kataeb Hezbollah fighters shelled "[-32:],
+        "suffix": ". Three people died, the ministr",
+    }
+    assert item["target"]["source"] == "urn:x-annotate:demo:article:1"
+    assert item["body"] == {"type": "TextualBody", "purpose": "tagging", "value": "LOCATION"}
+    assert item["creator"] == {"type": "Person", "nickname": "rita"}
+    assert item["id"] == "urn:x-annotate:demo:article:1:gold:v3:span:0"
+
+
+def test_w3c_document_is_one_json_ld_collection():
+    first = record(TEXT, [at(TEXT, "Aleppo", "LOCATION"), at(TEXT, "ministry", "SOURCE")])
+    second = record(
+        "Idlib was hit.",
+        [span("Idlib was hit.", 0, 5, "LOCATION")],
+        article=2,
+        url="https://news.example/idlib",
+        source="editor",
+        annotator="edith",
+    )
+    empty = record("Nothing here.", [], article=3)
+    out = b"".join(
+        render(
+            "w3c",
+            [first, empty, second],
+            namespace="demo",
+            label="gold",
+            generated="2024-01-01T00:00:00Z",
+        )
+    )
+    data = json.loads(out)
+    assert data["@context"] == "http://www.w3.org/ns/anno.jsonld"
+    assert data["type"] == "AnnotationCollection"
+    items = data["first"]["items"]
+    assert len(items) == 3
+    assert items[2]["target"]["source"] == "https://news.example/idlib"
+    assert items[2]["creator"]["nickname"] == "edith"
+    assert json.loads(b"".join(render("w3c", [], generated="x")))["first"]["items"] == []
+
+
+def test_every_format_is_registered_with_a_content_type():
+    assert set(FORMATS) == {"jsonl", "conll", "spacy", "w3c"}
+    with pytest.raises(ValueError, match="unknown export format"):
+        render("xml", [])
