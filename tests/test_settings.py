@@ -17,7 +17,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}
+        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     clean["DJANGO_SETTINGS_MODULE"] = "annotate.settings"
     return subprocess.run(
