@@ -168,6 +168,9 @@ def refresh_article(article: Article) -> None:
     """Recompute the article's statistics from its submitted annotations, and its group
     totals. Call inside the transaction that changed an annotation of the article."""
     with transaction.atomic():
+        # One refresh at a time per project: totals are shared by every article of an editor
+        # group, and row locks taken in different orders by concurrent submits deadlock.
+        list(Project.objects.select_for_update().filter(pk=article.project_id).values("pk"))
         label_ids = _label_ids(article.project_id)
         old = {
             row.unit: row
