@@ -527,3 +527,13 @@ def test_final_action_respects_project_roles(project, editor, client_for):
     run_action(client_for(staff), "mark_final", [gold])
     gold.refresh_from_db()
     assert gold.final
+
+
+def test_a_new_editor_added_in_the_admin_takes_articles_that_need_editors(project, editor, root):
+    article = make_article(project, editors=[editor])
+    newcomer = make_user("nina")
+    response = root.post(
+        url(Membership, "add"), {"project": project.pk, "user": newcomer.pk, "role": Role.EDITOR}
+    )
+    assert response.status_code == 302
+    assert Assignment.objects.filter(article=article, editor=newcomer).exists()

@@ -165,3 +165,24 @@ def test_versions_cannot_be_changed(article, editor):
     with pytest.raises(Exception, match="immutable"):
         AnnotationVersion.objects.filter(pk=version.pk).update(note="x")
     assert Annotation.objects.get().version == 1
+
+
+def test_database_refuses_a_gap_in_version_numbers(article, editor):
+    annotation = make_annotation(article, editor, [(0, 4, "LOCATION")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnnotationVersion.objects.create(
+            annotation=annotation, number=3, author=editor, status="in_progress"
+        )
+    assert annotation.versions.count() == 1
+
+
+def test_database_refuses_to_update_a_version(article, editor):
+    from django.db import DatabaseError, connection
+
+    annotation = make_annotation(article, editor, [(0, 4, "LOCATION")])
+    table = AnnotationVersion._meta.db_table
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET note = 'rewritten' WHERE annotation_id = %s", [annotation.pk]
+        )
+    assert annotation.versions.get().note == ""

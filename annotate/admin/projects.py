@@ -142,6 +142,11 @@ class ProjectAdmin(admin.ModelAdmin):
     def article_count(self, obj: Project) -> int:
         return obj.n_articles
 
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # New editors (or a higher overlap) take the articles that still need editors.
+        assign_articles(form.instance)
+
     @admin.display(description="preview")
     def guidelines_preview(self, obj: Project) -> SafeString:
         return format_html('<div class="guidelines-preview">{}</div>', markdown(obj.guidelines))
@@ -188,6 +193,11 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "project__name", "project__slug"]
     autocomplete_fields = ["user", "project"]
     Media = AdminMedia
+
+    def save_model(self, request, obj: Membership, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.role == Role.EDITOR:
+            assign_articles(obj.project)
 
 
 # --- articles ------------------------------------------------------------------------------
