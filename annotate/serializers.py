@@ -70,9 +70,10 @@ class RefuseUnknownFields:
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
+            # Read-only fields count as unknown: dropping them silently (`role`, `order`,
+            # `created_at`) would look to the caller as if they had been set.
             writable = {name for name, f in self.fields.items() if not f.read_only}
-            readable = set(self.fields) - writable
-            unknown = sorted(str(key) for key in data if key not in writable | readable)
+            unknown = sorted(str(key) for key in data if key not in writable)
             if unknown:
                 raise serializers.ValidationError(
                     {
@@ -258,11 +259,13 @@ STATUS_FIELDS = (
 
 class ArticleListSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="See the list's description.")
-    version = serializers.IntegerField(read_only=True, required=False)
-    editors_assigned = serializers.IntegerField(read_only=True, required=False)
-    editors_submitted = serializers.IntegerField(read_only=True, required=False)
-    gold_version = serializers.IntegerField(read_only=True, required=False)
-    gold_final = serializers.BooleanField(read_only=True, required=False)
+    # Not read_only: the schema would mark them required, and each row has only some.
+    # (This serializer only ever writes responses.)
+    version = serializers.IntegerField(required=False)
+    editors_assigned = serializers.IntegerField(required=False)
+    editors_submitted = serializers.IntegerField(required=False)
+    gold_version = serializers.IntegerField(required=False)
+    gold_final = serializers.BooleanField(required=False)
     length = serializers.IntegerField(read_only=True, help_text="Characters (code points).")
 
     class Meta:

@@ -60,6 +60,12 @@ class AnnotationTarget(GenericAPIView):
     permission_classes = ON_ARTICLE
     which = "own"
 
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # The role is checked before the body: an editor gets 403 on the gold and on other
+        # editors' work whatever they send, never a 400 about the body's shape.
+        super().initial(request, *args, **kwargs)
+        self.check_may_read()
+
     def check_may_read(self) -> None:
         if self.which != "own" and not can_review(self.role):
             raise PermissionDenied(GOLD_ONLY)
@@ -194,7 +200,15 @@ class EditorAnnotationList(GenericAPIView):
         responses={200: AnnotationSerializer(many=True)},
     )
     def get(self, request: Request, article_id: int) -> Response:
+        _no_filters(request)
         return Response(editor_states(self.article))
+
+
+def _no_filters(request: Request) -> None:
+    """Lists without filters refuse every query parameter but paging."""
+    from .articles import check_params  # articles imports this module
+
+    check_params(request, frozenset())
 
 
 def editor_states(article) -> list[dict]:
@@ -235,6 +249,7 @@ class VersionList(ListModelMixin, AnnotationTarget):
 
     @extend_schema(summary="The annotation's versions, oldest first")
     def get(self, request: Request, article_id: int, username: str = "") -> Response:
+        _no_filters(request)
         annotation = self.read_annotation()
         versions = AnnotationVersion.objects.none()
         if annotation.pk:

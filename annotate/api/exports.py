@@ -38,6 +38,16 @@ STREAM = OpenApiResponse(
     OpenApiTypes.BINARY,
     description="The export, streamed (JSON Lines, CoNLL text or JSON-LD by `format`).",
 )
+# One entry per media type the formats are served as, so the schema names each of them;
+# JSON-LD is one JSON document (an AnnotationCollection), the others are text.
+STREAMS = {
+    (200, media_type): (
+        OpenApiResponse(OpenApiTypes.OBJECT, description=STREAM.description)
+        if media_type.endswith("+json")
+        else STREAM
+    )
+    for media_type in sorted({spec.content_type.split(";")[0] for spec in FORMATS.values()})
+}
 
 
 def export_format(request: Request) -> str:
@@ -82,7 +92,7 @@ class Export(GenericAPIView):
             OpenApiParameter("source", enum=list(SOURCES), default="gold"),
             OpenApiParameter("final", bool, default=False),
         ],
-        responses={(200, "application/x-ndjson"): STREAM},
+        responses=STREAMS,
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         check_params(request, {"format", "source", "final"})
@@ -124,6 +134,7 @@ class ReleaseList(ListModelMixin, GenericAPIView):
 
     @extend_schema(summary="List releases, newest first")
     def get(self, request: Request, slug: str) -> Response:
+        check_params(request, frozenset())
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -190,7 +201,7 @@ class ReleaseDownload(ReleaseTarget):
         description="Rebuilt from the release's manifest: byte-identical on every call. "
         "For `jsonl`, the `ETag` and `X-Content-SHA256` headers carry the release's sha256.",
         parameters=[FORMAT_PARAM],
-        responses={(200, "application/x-ndjson"): STREAM},
+        responses=STREAMS,
     )
     def get(self, request: Request, slug: str, name: str) -> StreamingHttpResponse:
         check_params(request, {"format"})

@@ -24,6 +24,7 @@ from ..serializers import (
     check_label_set,
 )
 from ..services.assignment import assign_articles
+from .articles import check_params
 from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
 
 
@@ -67,6 +68,7 @@ class ProjectList(ListModelMixin, GenericAPIView):
 
     @extend_schema(summary="List your projects")
     def get(self, request: Request) -> Response:
+        check_params(request, frozenset())
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -118,6 +120,7 @@ class LabelList(ListModelMixin, GenericAPIView):
 
     @extend_schema(summary="List the project's labels")
     def get(self, request: Request, slug: str) -> Response:
+        check_params(request, frozenset())
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -160,6 +163,7 @@ class MemberList(ListModelMixin, GenericAPIView):
 
     @extend_schema(summary="List the members")
     def get(self, request: Request, slug: str) -> Response:
+        check_params(request, frozenset())
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
