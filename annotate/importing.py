@@ -124,6 +124,8 @@ def detect_format(name: str, data: bytes | str) -> Format:
             # The first line alone is not a whole object: one pretty-printed object, unless
             # the extension says JSON Lines (then the line is simply broken).
             return by_name if by_name == "jsonl" else "json"
+        except RecursionError:
+            return by_name or "jsonl"  # whichever parser runs reports "nested too deeply"
         return "jsonl"
     return by_name or "txt"
 

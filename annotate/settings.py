@@ -157,6 +157,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 MAX_ARTICLE_CHARS = envint("MAX_ARTICLE_CHARS", 200_000)
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMPORT_ITEMS = envint("MAX_IMPORT_ITEMS", 20_000)
+# bench/suite.py only: route the floor view of annotate/bench_urls.py. Never in production.
+BENCH_FLOOR = envbool("BENCH_FLOOR")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5_000
@@ -205,6 +207,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotate.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -48,8 +49,10 @@ def _first_message(data) -> str | None:
     return None
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, **kwargs) -> JsonResponse:
-    """Unknown URLs under /api/ answer in the API's error shape."""
+    """Unknown URLs under /api/ answer in the API's error shape (a POST too: it changes
+    nothing, so no CSRF check, whose refusal would be an HTML page)."""
     return JsonResponse(
         {"detail": "There is no such API endpoint; see /api/docs/."},
         status=status.HTTP_404_NOT_FOUND,

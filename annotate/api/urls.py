@@ -85,5 +85,6 @@ urlpatterns = [
     ),
     # Keep last: any other URL under /api/ ending in "/" is a JSON 404, not an HTML page
     # (URLs without the slash still get APPEND_SLASH's redirect first).
-    re_path(r"^(?:.*/)?$", errors.not_found, name="api-not-found"),
+    # [\s\S], not ".": a path may hold an encoded newline.
+    re_path(r"^(?:[\s\S]*/)?$", errors.not_found, name="api-not-found"),
 ]

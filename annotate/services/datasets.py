@@ -49,7 +49,9 @@ def parse_dataset(data: bytes, *, format: str, limits: Limits | None = None) -> 
     if format == "json":
         try:
             items = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+        except RecursionError:
+            raise InvalidImport([Issue("not valid JSON: nested too deeply")]) from None
+        except ValueError as exc:
             raise InvalidImport([Issue(f"not valid JSON: {exc}")])
         if not isinstance(items, list):
             raise InvalidImport([Issue("expected a JSON array of records")])
@@ -60,7 +62,9 @@ def parse_dataset(data: bytes, *, format: str, limits: Limits | None = None) -> 
                 continue
             try:
                 raw.append((Issue("", line=number), json.loads(line)))
-            except (ValueError, RecursionError) as exc:
+            except RecursionError:
+                errors.append(Issue("not valid JSON: nested too deeply", line=number))
+            except ValueError as exc:
                 errors.append(Issue(f"not valid JSON: {exc}", line=number))
     if limits.max_items is not None and len(raw) > limits.max_items:
         raise InvalidImport([Issue(f"more than {limits.max_items} records (MAX_IMPORT_ITEMS)")])
