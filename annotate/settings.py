@@ -153,6 +153,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# The login throttle's counters must be shared by every worker process: a file cache is,
+# on one host. Behind reverse proxies set NUM_PROXIES so the client address is the one the
+# outermost trusted proxy saw (X-Forwarded-For), not the proxy's own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "var" / "cache"),
+    }
+}
+NUM_PROXIES = envint("NUM_PROXIES", 0)
+
 # Uploads: articles are text, so the caps are generous for text and small for anything else.
 MAX_ARTICLE_CHARS = envint("MAX_ARTICLE_CHARS", 200_000)
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW_SECONDS = 300
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address. Behind `NUM_PROXIES` trusted reverse proxies it is the
+    X-Forwarded-For entry the outermost trusted proxy saw; entries further left are
+    client-supplied and could be forged, so they are never used."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if settings.NUM_PROXIES <= 0:
+        return remote
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [p for p in forwarded if p]
+    if len(forwarded) < settings.NUM_PROXIES:
+        return remote
+    return forwarded[-settings.NUM_PROXIES]
 
 
 def _key(scope: str, ident: str) -> str:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,3 +9,6 @@ urlpatterns = [
     path("api/", include("annotate.api.urls")),
     path("", include(view_urls)),
 ]
+
+if settings.BENCH_FLOOR:  # bench/suite.py only: a bare view to measure the stack against
+    urlpatterns.insert(0, path("", include("annotate.bench_urls")))

@@ -87,3 +87,13 @@ def test_database_url_selects_postgresql():
         },
     )
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
+
+
+def test_the_throttle_sees_the_client_behind_trusted_proxies(settings, rf):
+    from annotate.throttle import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    settings.NUM_PROXIES = 0
+    assert client_address(request) == "10.0.0.2"
+    settings.NUM_PROXIES = 1  # the forged 6.6.6.6 on the left is never trusted
+    assert client_address(request) == "203.0.113.7"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -143,6 +144,7 @@ class AnnotationDetail(AnnotationTarget):
         parameters=[IDEMPOTENCY_KEY],
         responses={200: AnnotationSerializer, 409: CONFLICT},
     )
+    @transaction.atomic  # the first write creates the annotation row: all or nothing
     def put(self, request: Request, article_id: int) -> Response:
         serializer_class = (
             GoldWriteSerializer if self.which == "gold" else AnnotationWriteSerializer

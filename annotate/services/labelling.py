@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import (
     CharField,
     Count,
@@ -357,6 +358,7 @@ def _save_change(
     )
 
 
+@transaction.atomic
 def add_span(
     *,
     article: Article,
@@ -374,6 +376,7 @@ def add_span(
     )
 
 
+@transaction.atomic
 def remove_span(
     *,
     article: Article,
@@ -392,6 +395,7 @@ def remove_span(
     )
 
 
+@transaction.atomic
 def relabel_span(
     *,
     article: Article,
@@ -412,6 +416,7 @@ def relabel_span(
     )
 
 
+@transaction.atomic
 def submit(
     *,
     article: Article,
@@ -492,6 +497,7 @@ def undo_step_for(annotation: Annotation | None) -> UndoStep | None:
     return undo_step(versions)
 
 
+@transaction.atomic
 def undo(
     *,
     article: Article,

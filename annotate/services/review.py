@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -334,6 +335,7 @@ def _write(
     )
 
 
+@transaction.atomic
 def accept_spans(
     article: Article,
     reviewer,
@@ -387,6 +389,7 @@ def accept_spans(
     )
 
 
+@transaction.atomic
 def accept_agreed(
     article: Article,
     reviewer,
@@ -438,6 +441,7 @@ def _gold_span_or_stale(gold: Annotation, span_id: int, base_version: int) -> Sp
     raise InvalidSpans(f"There is no span {span_id} in the gold annotation.")
 
 
+@transaction.atomic
 def remove_gold_span(
     article: Article,
     reviewer,
@@ -462,6 +466,7 @@ def remove_gold_span(
     )
 
 
+@transaction.atomic
 def relabel_gold_span(
     article: Article,
     reviewer,
@@ -495,6 +500,7 @@ def relabel_gold_span(
     )
 
 
+@transaction.atomic
 def add_gold_span(
     article: Article,
     reviewer,
@@ -543,6 +549,7 @@ def _matching_editor_span(article: Article, start: int, end: int, label: str) ->
     )
 
 
+@transaction.atomic
 def set_final(
     article: Article,
     reviewer,

@@ -32,7 +32,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = throttle.client_address(self.request) if self.request else ""
         if throttle.is_blocked("login-user", username) or throttle.is_blocked("login-ip", address):
             raise ValidationError(
                 "Too many failed attempts. Wait a few minutes and try again.", code="throttled"
