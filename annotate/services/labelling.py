@@ -9,7 +9,7 @@ version whose spans equal an earlier one's; history is never rewritten.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -358,6 +358,23 @@ def _save_change(
     )
 
 
+def _edit_one_span(
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    request_key: uuid.UUID | str | None,
+    edit: Callable[[Annotation, frozenset[SpanKey]], frozenset[SpanKey]],
+) -> SaveResult:
+    """Apply `edit` to the span set the page showed (version `base_version`). A single-span
+    edit is rebased onto newer versions when nothing it touches changed meanwhile."""
+    annotation = annotation_for(article, author)
+    spans = _inputs(edit(annotation, _state(annotation, base_version)))
+    return _save_change(
+        annotation, author, role, base_version, spans, request_key, allow_merge=True
+    )
+
+
 @transaction.atomic
 def add_span(
     *,
@@ -368,6 +385,7 @@ def add_span(
     span: SpanInput,
     request_key: uuid.UUID | str | None = None,
 ) -> SaveResult:
+    # The span goes in as sent (not as a bare key), so its quote is checked against the text.
     annotation = annotation_for(article, author)
     base = _state(annotation, base_version)
     spans = _inputs(base) + ([span] if span.key not in base else [])
@@ -386,13 +404,11 @@ def remove_span(
     span_id: int,
     request_key: uuid.UUID | str | None = None,
 ) -> SaveResult:
-    annotation = annotation_for(article, author)
-    old = _span_at_base(annotation, span_id, base_version)
-    base = _state(annotation, base_version)
-    spans = _inputs(base - {SpanKey(old.start, old.end, old.label.key)})
-    return _save_change(
-        annotation, author, role, base_version, spans, request_key, allow_merge=True
-    )
+    def edit(annotation: Annotation, base: frozenset[SpanKey]) -> frozenset[SpanKey]:
+        old = _span_at_base(annotation, span_id, base_version)
+        return base - {SpanKey(old.start, old.end, old.label.key)}
+
+    return _edit_one_span(article, author, role, base_version, request_key, edit)
 
 
 @transaction.atomic
@@ -406,14 +422,13 @@ def relabel_span(
     label: str,
     request_key: uuid.UUID | str | None = None,
 ) -> SaveResult:
-    annotation = annotation_for(article, author)
-    old = _span_at_base(annotation, span_id, base_version)
-    base = _state(annotation, base_version)
-    new = SpanKey(old.start, old.end, label)
-    spans = _inputs((base - {SpanKey(old.start, old.end, old.label.key)}) | {new})
-    return _save_change(
-        annotation, author, role, base_version, spans, request_key, allow_merge=True
-    )
+    def edit(annotation: Annotation, base: frozenset[SpanKey]) -> frozenset[SpanKey]:
+        old = _span_at_base(annotation, span_id, base_version)
+        return (base - {SpanKey(old.start, old.end, old.label.key)}) | {
+            SpanKey(old.start, old.end, label)
+        }
+
+    return _edit_one_span(article, author, role, base_version, request_key, edit)
 
 
 @transaction.atomic
