@@ -307,6 +307,28 @@ class ArticleSerializer(serializers.ModelSerializer):
         ]
 
 
+def api_datetime(value) -> str | None:
+    """A datetime as DRF's DateTimeField writes it in UTC: ISO 8601 with ``Z``."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def article_data(article: Article) -> dict:
+    """``ArticleSerializer``'s output, built directly: reading one article is a hot path and
+    a ModelSerializer builds its fields anew on every request."""
+    return {
+        "id": article.pk,
+        "project": article.project.slug,
+        "external_id": article.external_id,
+        "title": article.title,
+        "url": article.url,
+        "published_at": api_datetime(article.published_at),
+        "meta": article.meta,
+        "created_at": api_datetime(article.created_at),
+        "sha256": article.sha256,
+        "text": article.text,
+    }
+
+
 # --- annotations ------------------------------------------------------------------------
 
 
@@ -462,9 +484,7 @@ def annotation_data(annotation: Annotation, spans: list[dict] | None = None) -> 
         "annotator": annotation.annotator.username if annotation.annotator_id else None,
         "version": annotation.version,
         "status": annotation.status,
-        "updated_at": annotation.updated_at.isoformat().replace("+00:00", "Z")
-        if annotation.pk and annotation.updated_at
-        else None,
+        "updated_at": api_datetime(annotation.updated_at) if annotation.pk else None,
         "spans": spans,
     }
     if annotation.is_gold:

@@ -71,6 +71,48 @@ def test_put_replaces_the_spans_and_makes_the_next_version(article, editor):
     assert back.json()["status"] == "in_progress" and back.json()["version"] == 3
 
 
+def test_the_answer_to_each_write_is_what_a_read_then_gives(article, editor, reviewer):
+    """The write answers from what it wrote (no second read): it must agree with a read
+    through every kind of change, in the read's order (offsets, then the label order)."""
+    client = api(editor)
+    steps = [
+        [REBELS, ALEPPO],
+        # nested and crossing spans, two labels on the same offsets
+        [REBELS, ALEPPO, {"start": 0, "end": 21, "label": "SOURCE"},
+         {"start": 0, "end": 21, "label": "ACTOR"}, {"start": 7, "end": 21, "label": "CASUALTY"}],
+        [ALEPPO, {"start": 0, "end": 21, "label": "LOCATION"}],  # remove, relabel
+        [],  # everything removed
+        [REBELS],
+    ]  # fmt: skip
+    version = 0
+    for spans in steps:
+        written = put(client, own(article), {"base_version": version, "spans": spans})
+        assert written.status_code == 200, written.content
+        assert written.json() == client.get(own(article)).json()
+        fetched = client.get(f"/api/articles/{article.pk}/?include=annotation").json()
+        assert fetched["annotation"] == written.json()
+        version = written.json()["version"]
+    assert version == len(steps)
+    editor_span = Span.objects.get(annotation__annotator=editor, removed_in=None)
+    gold = f"/api/articles/{article.pk}/gold/"
+    spans = [{**REBELS, "source": editor_span.pk}, ALEPPO]
+    written = put(api(reviewer), gold, {"base_version": 0, "spans": spans})
+    assert written.status_code == 200, written.content
+    assert written.json() == api(reviewer).get(gold).json()
+    assert [s["source"] for s in written.json()["spans"]] == [editor_span.pk, None]
+
+
+def test_an_annotation_whose_spans_were_all_removed_keeps_its_version(article, editor):
+    client = api(editor)
+    put(client, own(article), {"base_version": 0, "spans": [REBELS]})
+    put(client, own(article), {"base_version": 1, "spans": [], "submit": True})
+    for url in (own(article), f"/api/articles/{article.pk}/?include=annotation"):
+        data = client.get(url).json()
+        data = data.get("annotation", data)
+        assert (data["version"], data["status"], data["spans"]) == (2, "submitted", [])
+        assert data["updated_at"] is not None
+
+
 def test_a_get_response_can_be_sent_back_as_is(article, editor):
     client = api(editor)
     saved = put(client, own(article), {"base_version": 0, "spans": [REBELS]}).json()
@@ -214,7 +256,7 @@ def test_saving_and_reading_40_spans_costs_no_more_queries_than_1(project, edito
             assert len(client.get(own(article)).json()["spans"]) == count
         costs.append((len(writes), len(reads)))
     assert costs[0] == costs[1]
-    assert costs[1][0] <= 25 and costs[1][1] <= 6
+    assert costs[1][0] <= 16 and costs[1][1] <= 3
 
 
 # --- versions ---------------------------------------------------------------------------

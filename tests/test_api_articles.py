@@ -208,6 +208,27 @@ def test_an_article_has_its_text_and_sha256(project, editor):
     assert data["project"] == "demo-news" and data["meta"] == {"source": "wire"}
 
 
+def test_an_article_reads_as_its_serializer_describes_it(project, editor):
+    """The detail view builds the article's dict directly (a hot path); the schema comes
+    from ArticleSerializer: the two must agree field for field."""
+    from datetime import UTC, datetime
+
+    from annotate.serializers import ArticleSerializer
+
+    article = make_article(
+        project,
+        "Un café à Alep 🔥",
+        title="<b>Title</b>",
+        url="https://example.org/a?b=1",
+        published_at=datetime(2024, 3, 5, 8, 15, 30, 123456, tzinfo=UTC),
+        meta={"section": "world", "tags": ["a", "b"], "n": 1.5},
+    )
+    article.refresh_from_db()
+    data = api(editor).get(f"/api/articles/{article.pk}/").json()
+    assert data == json.loads(json.dumps(ArticleSerializer(article).data))
+    assert data["published_at"] == "2024-03-05T08:15:30.123456Z"
+
+
 def test_an_article_of_another_project_is_404(project, outsider, editor):
     other = make_article(make_project("third"))
     assert_error(api(editor).get(f"/api/articles/{other.pk}/"), 404)

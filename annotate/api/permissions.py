@@ -23,7 +23,8 @@ def _with_role(query, user, project_field: str):
     ``Project.role_of`` (superusers are managers everywhere), in the same query."""
     if user.is_superuser:
         return query
-    role = Membership.objects.filter(project=OuterRef(project_field), user=user).values("role")
+    role = Membership.objects.filter(project=OuterRef(project_field), user=user)
+    role = role.order_by().values("role")  # order_by(): the default ordering joins two tables
     return query.annotate(caller_role=Subquery(role[:1]))
 
 

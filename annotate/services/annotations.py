@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ..models import Annotation, AnnotationVersion, Article, Assignment, Label, Role, Span
@@ -167,9 +167,22 @@ def check_may_write(annotation: Annotation, author, role: str | None) -> None:
         return
     if annotation.annotator_id != author.pk:
         raise NotAllowed("You can only change your own annotation.")
-    if not Assignment.objects.filter(article=article, editor=author).exists():
+    assigned, closed = (
+        Article.objects.filter(pk=article.pk)
+        .annotate(
+            assigned=Exists(Assignment.objects.filter(article=OuterRef("pk"), editor=author)),
+            closed=Exists(
+                Annotation.objects.filter(
+                    article=OuterRef("pk"), kind=Annotation.Kind.GOLD, final=True
+                )
+            ),
+        )
+        .values_list("assigned", "closed")
+        .get()
+    )
+    if not assigned:
         raise NotAllowed("This article is not assigned to you.")
-    if Annotation.objects.filter(article=article, kind=Annotation.Kind.GOLD, final=True).exists():
+    if closed:
         raise Locked(
             "The gold annotation of this article is final; editors can no longer change it."
         )
@@ -218,8 +231,8 @@ def save_annotation(
         # row lock; SQLite's IMMEDIATE transactions serialise all writers anyway). The
         # request-key lookup comes after the lock so that a duplicate sent while the first
         # request was still running sees the version the first one made.
-        head = Annotation.objects.select_for_update().get(pk=annotation.pk)
-        if request_key is not None:
+        head, created = _lock_head(annotation)
+        if request_key is not None and not created:
             replay = AnnotationVersion.objects.filter(
                 annotation=head, request_key=request_key
             ).first()
@@ -250,7 +263,11 @@ def save_annotation(
         if head.is_gold and head.final and not reopening and state_of(head) != wanted:
             raise Locked("The gold annotation is final; reopen it before changing it.")
 
-        current_spans = {SpanKey(s.start, s.end, s.label.key): s for s in head.current_spans()}
+        current_spans = (
+            {}
+            if created
+            else {SpanKey(s.start, s.end, s.label.key): s for s in head.current_spans()}
+        )
         change = diff(frozenset(current_spans), wanted)
         new_status = status or head.status
         new_final = head.final if final is None else final
@@ -278,8 +295,9 @@ def save_annotation(
             # The version row goes first: in a race the row lock did not cover (the head
             # changed outside this function), the unique (annotation, number) constraint
             # stops the second writer before it touches a span. A savepoint, so that the
-            # transaction is still usable for _stale() below.
-            with transaction.atomic():
+            # transaction is still usable for _stale() below; none for an annotation this
+            # transaction created, which nobody else can have written to.
+            with transaction.atomic(savepoint=not created):
                 version = AnnotationVersion.objects.create(
                     annotation=head,
                     number=number,
@@ -296,7 +314,7 @@ def save_annotation(
                     Span.objects.filter(
                         pk__in=[current_spans[k].pk for k in change.removed]
                     ).update(removed_in=number)
-                Span.objects.bulk_create(
+                added = Span.objects.bulk_create(
                     Span(
                         annotation=head,
                         start=k.start,
@@ -314,13 +332,47 @@ def save_annotation(
             if head.version != seen:
                 raise _stale(head, base_version) from None
             raise
+        now = timezone.now()
         Annotation.objects.filter(pk=head.pk).update(
-            version=number, status=new_status, final=new_final, updated_at=timezone.now()
+            version=number, status=new_status, final=new_final, updated_at=now
         )
-        head.version, head.status, head.final = number, new_status, new_final
+        head.version, head.status, head.final, head.updated_at = number, new_status, new_final, now
         _copy_head(head, annotation)
         _after_save(head)
-    return SaveResult(annotation=head, version=version, created=True, merged=merged)
+    kept = [span for key, span in current_spans.items() if key not in change.removed]
+    return SaveResult(
+        annotation=head,
+        version=version,
+        created=True,
+        merged=merged,
+        spans=sorted(kept + added, key=_text_order),
+    )
+
+
+def _text_order(span: Span) -> tuple:
+    """The order of ``Annotation.current_spans``."""
+    return (span.start, span.end, span.label.order, span.label.key)
+
+
+def _lock_head(annotation: Annotation) -> tuple[Annotation, bool]:
+    """The annotation's row, locked until the transaction ends, and whether this call created
+    it: an annotation not saved yet (``pk`` None) is created at version 0 by its first write,
+    in the same transaction, so a refused first write leaves no row."""
+    rows = Annotation.objects.select_for_update().order_by("pk")  # no join to the user table
+    article = annotation.article
+    if annotation.pk is not None:
+        head = rows.get(pk=annotation.pk)
+    else:
+        same = {"article": article, "kind": annotation.kind, "annotator": annotation.annotator}
+        head = rows.filter(**same).first()
+        if head is None:
+            try:
+                with transaction.atomic():  # a savepoint: the transaction survives a race
+                    return Annotation.objects.create(**same), True
+            except IntegrityError:
+                head = rows.get(**same)  # a concurrent first write made it since the read
+    head.article = article  # loaded already: spare the query
+    return head, False
 
 
 def _check_arguments(base_version: object, status: str | None, note: object) -> None:
