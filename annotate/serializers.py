@@ -29,7 +29,12 @@ from .models import (
     Role,
     Span,
 )
-from .services.annotations import MAX_NOTE_CHARS, MAX_SPANS_PER_ANNOTATION, SpanInput
+from .services.annotations import (
+    MAX_NOTE_CHARS,
+    MAX_SPANS_PER_ANNOTATION,
+    SpanInput,
+    SpanRow,
+)
 from .versioning import describe
 
 MAX_INT = 2**31 - 1
@@ -438,6 +443,14 @@ def span_data(span, *, gold: bool = False) -> dict:
     }
     if gold:
         data["source"] = span.source_id
+    return data
+
+
+def span_row_data(row: SpanRow, *, gold: bool = False) -> dict:
+    """``span_data`` of a span a write answers with (``SaveResult.spans``)."""
+    data = {"id": row.id, "start": row.start, "end": row.end, "label": row.label, "text": row.text}
+    if gold:
+        data["source"] = row.source
     return data
 
 

@@ -30,7 +30,7 @@ from ..serializers import (
     VersionSerializer,
     annotation_data,
     current_span_data,
-    span_data,
+    span_row_data,
 )
 from ..services.annotations import (
     NotAllowed,
@@ -186,7 +186,7 @@ class AnnotationDetail(AnnotationTarget):
         if not result.created:
             return self.state(head)
         gold = head.is_gold
-        return annotation_data(head, [span_data(span, gold=gold) for span in result.spans])
+        return annotation_data(head, [span_row_data(row, gold=gold) for row in result.spans])
 
 
 class EditorAnnotationDetail(AnnotationTarget):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -93,7 +94,7 @@ class SaveResult:
     version: AnnotationVersion | None
     created: bool
     merged: bool = False
-    spans: list[Span] = field(default_factory=list)
+    spans: list[SpanRow] = field(default_factory=list)  # after a new version: current spans
 
 
 def validate_spans(article: Article, spans: Iterable[SpanInput]) -> dict[str, Label]:
@@ -189,7 +190,35 @@ def check_may_write(annotation: Annotation, author, role: str | None) -> None:
 
 
 def state_of(annotation: Annotation, version: int | None = None) -> frozenset[SpanKey]:
-    return frozenset(SpanKey(s.start, s.end, s.label.key) for s in annotation.spans_at(version))
+    rows = annotation.spans_at(version).values_list("start", "end", "label__key")
+    return frozenset(SpanKey(*row) for row in rows)
+
+
+class SpanRow(NamedTuple):
+    """A current span as a write reads and answers it: plain values, no model instance
+    (an annotation may hold thousands)."""
+
+    id: int
+    start: int
+    end: int
+    label: str
+    label_order: int
+    text: str
+    source: int | None
+
+    @property
+    def key(self) -> SpanKey:
+        return SpanKey(self.start, self.end, self.label)
+
+    @property
+    def text_order(self) -> tuple:
+        """The order of ``Annotation.current_spans``."""
+        return (self.start, self.end, self.label_order, self.label)
+
+
+def current_rows(annotation: Annotation) -> list[SpanRow]:
+    fields = ("pk", "start", "end", "label__key", "label__order", "text", "source_id")
+    return [SpanRow(*row) for row in annotation.current_spans().values_list(*fields)]
 
 
 def save_annotation(
@@ -263,11 +292,7 @@ def save_annotation(
         if head.is_gold and head.final and not reopening and state_of(head) != wanted:
             raise Locked("The gold annotation is final; reopen it before changing it.")
 
-        current_spans = (
-            {}
-            if created
-            else {SpanKey(s.start, s.end, s.label.key): s for s in head.current_spans()}
-        )
+        current_spans = {} if created else {row.key: row for row in current_rows(head)}
         change = diff(frozenset(current_spans), wanted)
         new_status = status or head.status
         new_final = head.final if final is None else final
@@ -312,7 +337,7 @@ def save_annotation(
                 )
                 if change.removed:
                     Span.objects.filter(
-                        pk__in=[current_spans[k].pk for k in change.removed]
+                        pk__in=[current_spans[k].id for k in change.removed]
                     ).update(removed_in=number)
                 added = Span.objects.bulk_create(
                     Span(
@@ -339,19 +364,18 @@ def save_annotation(
         head.version, head.status, head.final, head.updated_at = number, new_status, new_final, now
         _copy_head(head, annotation)
         _after_save(head)
-    kept = [span for key, span in current_spans.items() if key not in change.removed]
+    kept = [row for key, row in current_spans.items() if key not in change.removed]
+    new = [
+        SpanRow(s.pk, s.start, s.end, s.label.key, s.label.order, s.text, s.source_id)
+        for s in added
+    ]
     return SaveResult(
         annotation=head,
         version=version,
         created=True,
         merged=merged,
-        spans=sorted(kept + added, key=_text_order),
+        spans=sorted(kept + new, key=lambda row: row.text_order),
     )
-
-
-def _text_order(span: Span) -> tuple:
-    """The order of ``Annotation.current_spans``."""
-    return (span.start, span.end, span.label.order, span.label.key)
 
 
 def _lock_head(annotation: Annotation) -> tuple[Annotation, bool]:
