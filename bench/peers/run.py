@@ -1,20 +1,27 @@
-"""The peers, measured now: Label Studio (and doccano) on this machine, same workloads.
+"""The peers, measured now: Label Studio and doccano on this machine, same workloads.
 
-    .venv/bin/python bench/peers/run.py [--quick] [--venv PATH]
+    .venv/bin/python bench/peers/run.py [--peer label-studio|doccano|both] [--quick]
+                                        [--venv PATH] [--doccano-venv PATH]
 
 For each peer it makes a throwaway virtualenv under bench/out/peers/ (gitignored; kept for
-the next run, since installing takes minutes; ``--venv`` names one that already has it),
-``pip install``s the pinned release, starts it on 127.0.0.1 with SQLite and analytics and
-update checks off, and through its REST API runs the equivalents of workloads 3, 4 and 5 of
-bench/suite.py on the sizes the recorded figures used: import 1,000 news-like articles of
-about 5,000 characters in one call; save 40 spans on 200 of them, twice (two annotations
-each: 16,000 spans), p50/p95 of one save; fetch one task 500 times; 8 concurrent clients
-for 20 s; export everything as JSON and CoNLL-2003; the server's memory afterwards.
-It prints the figures and writes bench/out/peers.json, which bench/suite.py's table reads
-(figures not measured now come from bench/peers/anchors.json, marked "recorded").
+the next run, since installing takes minutes; ``--venv`` / ``--doccano-venv`` name one that
+already has it), ``pip install``s the pinned release, starts it on 127.0.0.1 with SQLite
+(Label Studio with analytics and update checks off) and through its REST API runs the
+equivalents of workloads 3, 4 and 5 of bench/suite.py on the sizes the recorded figures
+used: import 1,000 news-like articles of about 5,000 characters; save 40 spans on 200 of
+them, twice (two annotations each: 16,000 spans), p50/p95 of one save; fetch one article
+with its annotations 500 times; 8 concurrent clients fetching for 20 s; export everything
+(Label Studio: JSON and CoNLL-2003; doccano: JSONL, it offers no CoNLL); the server's memory
+afterwards. ``--quick``: 200 articles, 40 annotated, 100 fetches, 5 s of concurrency.
 
-doccano 1.8.4 needs a celery worker for its upload and download tasks and one request per
-span; it is not driven here yet: its figures stay "recorded".
+Label Studio 1.23.2 runs as ``label-studio start`` (runserver, one process) and takes the
+import and each annotation in one request. doccano 1.8.4 (bench/peers/doccano.py) runs as
+gunicorn plus a celery worker for its upload and download tasks, and takes one request per
+span; its docstring says how it is started and what is timed.
+
+It prints the figures and writes bench/out/peers.json, which bench/suite.py's table reads
+(figures not measured now come from bench/peers/anchors.json, marked "recorded"); running
+one peer keeps what an earlier run measured of the other.
 """
 
 from __future__ import annotations
@@ -25,94 +32,22 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from common import HOST, OUT, WORK, concurrent, free_port, stop, tree_rss_mib, venv, wait_http
+from doccano import doccano
+from suite import LABELS, Http, choose_spans, news_text, pct, sentence
 
-from suite import (  # noqa: E402
-    LABELS,
-    Http,
-    children,
-    choose_spans,
-    news_text,
-    pct,
-    rss_kib,
-    sentence,
-)
-
-OUT = HERE.parent / "out"
-WORK = OUT / "peers"
-HOST = "127.0.0.1"
 LABEL_STUDIO = "label-studio==1.23.2"
 LABEL_CONFIG = (
     '<View><Labels name="label" toName="text">'
     + "".join(f'<Label value="{key}"/>' for key in LABELS)
     + '</Labels><Text name="text" value="$text"/></View>'
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def venv(name: str, packages: list[str], timeout: float) -> Path:
-    folder = WORK / name
-    python = folder / "bin" / "python"
-    if not (folder / ".installed").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-        print(f"{name}: pip install {' '.join(packages)} (minutes)", flush=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", *packages], check=True, timeout=timeout
-        )
-        (folder / ".installed").write_text(" ".join(packages))
-    return folder
-
-
-def tree_rss_mib(pid: int) -> float:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        todo += children(current)
-    return sum(rss_kib(p) for p in pids) / 1024
-
-
-def wait_http(port: int, path: str, process: subprocess.Popen, seconds: float) -> None:
-    import urllib3
-
-    deadline = time.monotonic() + seconds
-    pool = urllib3.HTTPConnectionPool(HOST, port, retries=False, timeout=5)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited at start")
-        try:
-            if pool.request("GET", path).status < 500:
-                return
-        except Exception:  # noqa: BLE001 -- not up yet
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"no answer on port {port} after {seconds:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
 
 
 def label_studio(quick: bool, existing: str | None) -> dict:
@@ -194,7 +129,12 @@ def drive_label_studio(port: int, token: str, pid: int, quick: bool) -> dict:
     for n in range(100 if quick else 500):
         status, _, ms = http.request("GET", f"/api/tasks/{ids[n % len(ids)]}/", "f")
         fetches.append(ms)
-    rps, errors = concurrent(port, token, ids, 5 if quick else 20)
+    rps, _, errors = concurrent(
+        port,
+        {"Authorization": f"Token {token}"},
+        lambda chooser: [f"/api/tasks/{chooser.choice(ids)}/"],
+        5 if quick else 20,
+    )
     exports = {}
     for kind in ("JSON", "CONLL2003"):
         started = time.perf_counter()
@@ -224,52 +164,48 @@ def drive_label_studio(port: int, token: str, pid: int, quick: bool) -> dict:
     return figures
 
 
-def concurrent(port: int, token: str, ids: list[int], seconds: float) -> tuple[float, int]:
-    deadline = time.monotonic() + seconds
-    counts = [[0, 0] for _ in range(8)]
-
-    def client(n: int) -> None:
-        http = Http(port, {"Authorization": f"Token {token}"})
-        rng = random.Random(n)
-        while time.monotonic() < deadline:
-            try:
-                status, _, _ = http.request("GET", f"/api/tasks/{rng.choice(ids)}/", "c")
-                counts[n][0 if status == 200 else 1] += 1
-            except Exception:  # noqa: BLE001 -- counted
-                counts[n][1] += 1
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    took = time.monotonic() - started
-    return sum(c[0] for c in counts) / took, sum(c[1] for c in counts)
+PEERS = {"label-studio": label_studio, "doccano": doccano}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--venv", help=f"a virtualenv that already has {LABEL_STUDIO}")
+    parser.add_argument("--peer", choices=[*PEERS, "both"], default="both")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--venv", help=f"a virtualenv that already has {LABEL_STUDIO}")
+    parser.add_argument("--doccano-venv", help="a virtualenv that already has doccano 1.8.4")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    existing = {"label-studio": args.venv, "doccano": args.doccano_venv}
     results: dict[str, dict] = {}
-    try:
-        results["label-studio"] = label_studio(args.quick, args.venv)
-    except Exception as error:  # noqa: BLE001 -- reported; the table falls back to anchors
-        print(f"label-studio: not measured ({error})", file=sys.stderr)
-        results["label-studio"] = {"ok": False, "error": str(error)}
+    for name in PEERS if args.peer == "both" else [args.peer]:
+        try:
+            figures = PEERS[name](args.quick, existing[name])
+        except Exception as error:  # noqa: BLE001 -- reported; the table falls back to anchors
+            print(f"{name}: not measured ({error})", file=sys.stderr)
+            figures = {"ok": False, "error": str(error)}
+        results[name] = {**figures, "quick": args.quick, "measured_at": time.time()}
     for name, figures in results.items():
         print(f"\n{name}")
         for key, value in figures.items():
             print(
                 f"  {key:<26} {value:,.1f}" if isinstance(value, float) else f"  {key:<26} {value}"
             )
-    (OUT / "peers.json").write_text(
-        json.dumps({"quick": args.quick, "measured_at": time.time(), "peers": results}, indent=1)
-    )
+    write_results(results)
     return 0 if all(f.get("ok") for f in results.values()) else 1
+
+
+def write_results(results: dict[str, dict]) -> None:
+    """Into bench/out/peers.json, keeping what an earlier run measured of the other peer."""
+    path = OUT / "peers.json"
+    peers = {}
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        peers = {
+            name: {"quick": earlier.get("quick", False), **figures}
+            for name, figures in earlier.get("peers", {}).items()
+        }
+    peers.update(results)
+    path.write_text(json.dumps({"peers": peers}, indent=1))
 
 
 if __name__ == "__main__":
