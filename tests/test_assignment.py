@@ -143,3 +143,48 @@ def test_large_batches_are_assigned_evenly(db):
     counts = loads(project).values()
     assert sum(counts) == 2_406
     assert max(counts) - min(counts) <= 1
+
+
+def test_ids_and_new_articles_are_assigned_as_the_articles_themselves(db):
+    made = {}
+    for mode in ("articles", "ids", "new"):
+        project = make_project(overlap=2)
+        ann, bob, cem = editors(project, f"ann-{mode}", f"bob-{mode}", f"cem-{mode}")
+        make_article(project, editors=[ann])
+        articles = [make_article(project) for _ in range(7)]
+        if mode == "articles":
+            assign_articles(project, articles, first=cem)
+        else:
+            assign_articles(project, [a.pk for a in articles], first=cem, new=mode == "new")
+        made[mode] = [
+            sorted(
+                name.split("-")[0]
+                for name in a.assignments.values_list("editor__username", flat=True)
+            )
+            for a in articles
+        ]
+    assert made["ids"] == made["articles"]
+    assert made["new"] == made["articles"]
+
+
+def test_with_no_more_editors_than_the_overlap_every_article_gets_them_all(db):
+    project = make_project(overlap=3)
+    ann, bob = editors(project, "ann", "bob")
+    for _ in range(3):
+        make_article(project, editors=[ann])
+    new = [make_article(project) for _ in range(4)]
+    assert assign_articles(project, new) == 8
+    for article in new:
+        assert set(article.assignments.values_list("editor__username", flat=True)) == {"ann", "bob"}
+    assert loads(project) == {"ann": 7, "bob": 4}
+
+
+def test_loads_leave_out_former_and_inactive_editors(db):
+    project = make_project(overlap=1)
+    ann, bob, cem = editors(project, "ann", "bob", "cem")
+    make_article(project, editors=[ann, bob, cem])
+    make_article(project, editors=[bob])
+    project.memberships.filter(user=cem).delete()
+    ann.is_active = False
+    ann.save()
+    assert editor_loads(project) == {bob.pk: 2}

@@ -7,10 +7,13 @@ import json
 import time
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from annotate.importing import Limits, parse
 from annotate.models import Article, Assignment, Role
+from annotate.services import importing as importing_service
 from annotate.services.annotations import NotAllowed
 from annotate.services.importing import (
     ImportConflict,
@@ -291,15 +294,114 @@ def test_ten_thousand_articles_import_in_a_few_seconds(project, editor, other_ed
 
 
 def test_a_concurrent_insert_of_the_same_id_is_a_conflict_and_writes_nothing(project, monkeypatch):
-    real_bulk_create = Article.objects.bulk_create
+    real_insert_rows = importing_service.insert_rows
 
-    def racing_bulk_create(objs, *args, **kwargs):
+    def racing_insert_rows(model, *args, **kwargs):
         # Another import commits "a2" between our skip check and our insert.
-        make_article(project, external_id="a2")
-        return real_bulk_create(objs, *args, **kwargs)
+        if model is Article:
+            make_article(project, external_id="a2")
+        return real_insert_rows(model, *args, **kwargs)
 
-    monkeypatch.setattr(Article.objects, "bulk_create", racing_bulk_create)
+    monkeypatch.setattr(importing_service, "insert_rows", racing_insert_rows)
     with pytest.raises(ImportConflict) as caught:
         import_articles(project=project, records=records(item("a1"), item("a2")))
     assert caught.value.status == 409
     assert not Article.objects.filter(external_id="a1").exists()
+
+
+# --- the bulk write stores what bulk_create would ---------------------------------------
+
+TRICKY = [
+    "Plain ASCII text.",
+    "Windows\r\nline ends\r\nbecome LF.",
+    "Caf\u0065\u0301 composes; caf\u00e9 stays.",
+    "\u0627\u0644\u062c\u064a\u0634 \u0642\u0635\u0641 \u062d\u0644\u0628.",  # Arabic
+    "Emoji \U0001f600, a flag \U0001f1fa\U0001f1e6, a ZWJ family \U0001f469\u200d\U0001f52c.",
+    "Tabs\tand back\\slashes, \\N, \\t and \\\\ as text; 'quotes' and \"double\".",
+    "Trailing newlines\n\n",
+    "x" * 20_000,
+]
+
+
+def test_imported_articles_are_stored_as_bulk_create_stores_them(project, manager):
+    items = [
+        item(
+            f"t{n}",
+            text,
+            title=f"Title \\N {text[:20]}",
+            url=f"https://example.org/{n}?q=a\\b",
+            published_at="2024-03-01T10:00:00+02:00" if n % 2 else "",
+            meta={"n": n, "note": "\u00e9 \\N \t", "nested": [{"deep": [1.5, None, True]}]}
+            if n % 3
+            else {},
+        )
+        for n, text in enumerate(TRICKY)
+    ]
+    parsed = records(*items)
+    import_articles(project=project, records=parsed, user=manager)
+    reference = make_project("reference")
+    Article.objects.bulk_create(
+        Article(
+            project=reference,
+            created_by=manager,
+            sha256=hashlib.sha256(record["text"].encode()).hexdigest(),
+            **record,
+        )
+        for record in parsed
+    )
+    columns = "external_id, title, text, sha256, url, published_at, meta, created_by_id"
+    with connection.cursor() as cursor:
+
+        def stored(project) -> list[tuple]:
+            cursor.execute(
+                f"SELECT {columns} FROM annotate_article WHERE project_id = %s "
+                "ORDER BY external_id",
+                [project.pk],
+            )
+            return cursor.fetchall()
+
+        assert stored(project) == stored(reference)
+    fields = [name.strip() for name in columns.split(",")]
+    assert list(
+        Article.objects.filter(project=project).order_by("external_id").values_list(*fields)
+    ) == list(
+        Article.objects.filter(project=reference).order_by("external_id").values_list(*fields)
+    )
+    assert Article.objects.filter(project=project, created_at__isnull=True).count() == 0
+
+
+def test_article_ids_follow_the_records_skipped_ones_left_out(project):
+    make_article(project, external_id="old")
+    result = import_articles(
+        project=project, records=records(item("b"), item("old"), item("a"), item("c"))
+    )
+    names = dict(Article.objects.values_list("pk", "external_id"))
+    assert [names[pk] for pk in result.article_ids] == ["b", "a", "c"]
+    assert result.skipped == ["old"]
+
+
+def test_progress_counts_every_article_written(project):
+    seen: list[int] = []
+    result = import_articles(
+        project=project, records=records(*(item(f"a{i}") for i in range(7))), progress=seen.append
+    )
+    assert sum(seen) == result.created == 7
+
+
+def test_the_number_of_queries_does_not_grow_with_the_upload(project, manager, editor):
+    def queries(prefix: str, count: int) -> int:
+        data = "\n".join(json.dumps(item(f"{prefix}{i}")) for i in range(count))
+        with CaptureQueriesContext(connection) as captured:
+            result = import_upload(project=project, data=data.encode(), format="jsonl")
+        assert result.created == count
+        return len(captured)
+
+    assert queries("small-", 2) == queries("large-", 1_500)
+
+
+def test_an_upload_of_only_known_articles_writes_nothing(project, editor):
+    import_articles(project=project, records=records(item("a1"), item("a2")))
+    before = Assignment.objects.count()
+    result = import_articles(project=project, records=records(item("a2"), item("a1")))
+    assert (result.created, result.assigned, result.article_ids) == (0, 0, [])
+    assert Assignment.objects.count() == before

@@ -416,3 +416,97 @@ def test_progress_is_reported_per_article():
     seen: list[int] = []
     parse_jsonl(jsonl(article("a1"), article("a2"), article("a3")), progress=seen.append)
     assert sum(seen) == 3
+
+
+# --- the fast paths give what the plain ones give ----------------------------------------
+
+TRICKY_TEXTS = [
+    "Plain ASCII, as most news is.",
+    "Tabs\tand\nnewlines\n\nkept.",
+    "Windows\r\nline\r\nends\r\n",
+    "Old Mac\rline ends\r",
+    "\ufeffA BOM first.",
+    "Caf\u0065\u0301 (decomposed) and caf\u00e9 (composed).",
+    "\u0627\u0644\u062c\u064a\u0634 \u0642\u0635\u0641 \u062d\u0644\u0628",  # Arabic
+    "Emoji \U0001f600 and a flag \U0001f1fa\U0001f1e6 and ZWJ \U0001f469\u200d\U0001f52c.",
+    "Hangul jamo \u1100\u1161\u11a8 compose.",
+    "NEL\u0085 and \u2028 line separators stay.",
+    "A NUL \x00 inside.",
+    "A lone \ud800 surrogate.",
+    "   ",
+]
+
+
+def reference_text(text: str) -> str:
+    """The text as the plain path canonicalises it, or its error."""
+    from annotate.text import TextError, canonicalize
+
+    try:
+        canonical = canonicalize(text)
+    except TextError as exc:
+        return f"error: text {exc.reason}"
+    return canonical if canonical.strip() else "error: text is empty"
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_text_is_what_canonicalize_makes_of_it(text):
+    try:
+        got = parse_record({"external_id": "a1", "text": text})["text"]
+    except ValueError as exc:
+        got = f"error: {exc}"
+    assert got == reference_text(text)
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_a_jsonl_upload_reads_texts_as_a_json_parser_does(text):
+    data = json.dumps({"external_id": "a1", "text": text}).encode()
+    result = parse_jsonl(data + b"\n" + jsonl(article("a2")))
+    expected = reference_text(text)
+    if expected.startswith("error: "):
+        assert errors_of(result) == [f"line 1: {expected.removeprefix('error: ')}"]
+    else:
+        assert result.records[0]["text"] == expected
+
+
+@pytest.mark.parametrize(
+    ("external_id", "refused"),
+    [
+        ("plain-1", False),
+        ("with space", False),
+        ("caf\u00e9-\u0645", False),
+        ("tab\there", True),
+        ("bell\x07", True),
+        ("del\x7f", True),
+        ("caf\u00e9\x01", True),
+        ("n\u0085el", True),
+    ],
+)
+def test_control_characters_in_external_ids_are_refused(external_id, refused):
+    result = parse_jsonl(jsonl(article(external_id)))
+    if refused:
+        assert errors_of(result) == ["line 1: external_id contains a control character"]
+    else:
+        assert result.records[0]["external_id"] == external_id
+
+
+def test_a_bom_at_the_start_of_a_later_line_is_an_error():
+    result = parse_jsonl(jsonl(article("a1")) + b"\n\xef\xbb\xbf" + jsonl(article("a2")))
+    assert errors_of(result) == [
+        "line 2: not valid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) (column 1)"
+    ]
+
+
+def test_one_bad_utf8_line_names_it_and_still_checks_the_others():
+    data = jsonl(article("a1")) + b"\n" + b'{"external_id": "a2", "text": "x\xff"}\n'
+    data += jsonl(article("a3", text=""))
+    assert errors_of(parse_jsonl(data)) == [
+        "line 2: not valid UTF-8 at column 33 (byte 0xff); save the file as UTF-8 and try again",
+        "line 3: text is empty",
+    ]
+
+
+def test_a_repeated_id_names_where_it_first_was():
+    result = parse_jsonl(jsonl(article("a1"), article("a2"), article("a1")))
+    assert errors_of(result) == ["line 3: external_id 'a1' appears twice (first at line 1)"]
+    result = parse_json(json.dumps([article("a1"), article("a1")]))
+    assert errors_of(result) == ["index 1: external_id 'a1' appears twice (first at index 0)"]

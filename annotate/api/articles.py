@@ -32,6 +32,7 @@ from ..serializers import (
     ArticleListSerializer,
     ArticleSerializer,
     ImportResultSerializer,
+    article_data,
 )
 from ..services.datasets import import_dataset, parse_dataset
 from ..services.importing import import_upload
@@ -189,7 +190,7 @@ class ArticleList(ListModelMixin, GenericAPIView):
         body = _raw_body(request)
         result = import_upload(
             project=self.project,
-            data=bytes(body),
+            data=body,
             user=request.user,
             role=self.role,
             format="json" if body.media_type == "application/json" else "jsonl",
@@ -200,7 +201,8 @@ class ArticleList(ListModelMixin, GenericAPIView):
 
 def _raw_body(request: Request) -> RawBody:
     body = request.data
-    if not isinstance(body, RawBody) or not body.strip():
+    # isspace, not strip: no copy of a body of megabytes.
+    if not isinstance(body, RawBody) or not body or body.isspace():
         raise ValidationError(
             "Send a JSON array (application/json) or JSON Lines (application/x-ndjson)."
         )
@@ -232,7 +234,7 @@ class ArticleDetail(GenericAPIView):
             raise ValidationError({"include": [f"Use any of {', '.join(INCLUDES)}."]})
         if {"annotations", "gold"} & set(wanted) and not can_review(self.role):
             raise PermissionDenied(GOLD_ONLY)
-        data = self.get_serializer(self.article).data
+        data = article_data(self.article)
         if "annotation" in wanted:
             data["annotation"] = own_state(self.article, request.user)
         if "annotations" in wanted:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from ..models import Article, Assignment, Project, Role
-
-CHUNK = 500  # ids per query: SQLite caps the parameters of one statement
+from .bulk import insert_rows, max_params
 
 
 def project_editors(project: Project) -> QuerySet:
@@ -25,21 +25,33 @@ def project_editors(project: Project) -> QuerySet:
 
 def editor_loads(project: Project) -> dict[int, int]:
     """Assignments in the project per active editor id (0 for an editor with none)."""
-    editors = project_editors(project).annotate(
-        load=Count("assignments", filter=Q(assignments__article__project=project))
+    return _loads(project, list(project_editors(project).values_list("pk", flat=True)))
+
+
+def _loads(project: Project, editors: list[int]) -> dict[int, int]:
+    if not editors:
+        return {}
+    # Grouped from the project's articles, for every editor who has some (former editors
+    # too): starting from the editors walks all their assignments, in every project.
+    counts = dict(
+        Assignment.objects.filter(article__project=project)
+        .order_by()
+        .values_list("editor")
+        .annotate(n=Count("*"))
     )
-    return {editor.pk: editor.load for editor in editors}
+    return {pk: counts.get(pk, 0) for pk in editors}
 
 
 @transaction.atomic
 def assign_articles(
     project: Project,
-    articles: Iterable[Article] | None = None,
+    articles: Iterable[Article | int] | None = None,
     *,
     first: AbstractBaseUser | None = None,
+    new: bool = False,
 ) -> int:
-    """Fill every article (or the given ones) up to `overlap` editors. Returns how many
-    assignments were made.
+    """Fill every article (or the given ones, or ids) up to `overlap` editors. Returns how
+    many assignments were made.
 
     Each article goes to the editors with the fewest assignments in the project so far
     (ties broken by user id, so the result is deterministic), and every assignment counts
@@ -47,24 +59,35 @@ def assign_articles(
     `first`, if given, is an editor who must be among an article's editors when it has room
     (an editor who uploads an article labels it). Articles that already have editors keep
     them; with fewer editors than `overlap`, an article gets them all and is filled up by a
-    later call, e.g. when an editor joins.
+    later call, e.g. when an editor joins. `new` says the articles were just created, so
+    they have no editors to look up.
     """
-    load = editor_loads(project)
-    if not load:
+    editors = list(project_editors(project).values_list("pk", flat=True))
+    if not editors:
         return 0
-    article_list = list(project.articles.all() if articles is None else articles)
+    if len(editors) <= project.overlap:
+        # Every article gets them all: their loads cannot change who labels what.
+        load = dict.fromkeys(editors, 0)
+    else:
+        load = _loads(project, editors)
+    if articles is None:
+        ids = list(project.articles.values_list("pk", flat=True))
+    else:
+        ids = [article if isinstance(article, int) else article.pk for article in articles]
     have: dict[int, set[int]] = {}
-    ids = [article.pk for article in article_list]
-    for start in range(0, len(ids), CHUNK):
-        for article_id, editor_id in Assignment.objects.filter(
-            article_id__in=ids[start : start + CHUNK]
-        ).values_list("article_id", "editor_id"):
+    size = max_params()
+    for start in range(0, 0 if new else len(ids), size):
+        for article_id, editor_id in (
+            Assignment.objects.filter(article_id__in=ids[start : start + size])
+            .order_by()
+            .values_list("article_id", "editor_id")
+        ):
             have.setdefault(article_id, set()).add(editor_id)
 
     first_id = getattr(first, "pk", None)
-    new: list[Assignment] = []
-    for article in article_list:
-        taken = have.setdefault(article.pk, set())
+    made: list[tuple[int, int]] = []
+    for article_id in ids:
+        taken = have.setdefault(article_id, set())
         room = project.overlap - len(taken)
         if room <= 0:
             continue
@@ -73,8 +96,8 @@ def assign_articles(
             candidates.remove(first_id)
             candidates.insert(0, first_id)
         for editor_id in candidates[:room]:
-            new.append(Assignment(article=article, editor_id=editor_id))
+            made.append((article_id, editor_id))
             taken.add(editor_id)
             load[editor_id] += 1
-    Assignment.objects.bulk_create(new, batch_size=1000)
-    return len(new)
+    insert_rows(Assignment, ("article", "editor"), made, same={"created_at": timezone.now()})
+    return len(made)

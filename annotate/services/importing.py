@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ..importing import (
     MAX_TITLE,
@@ -28,8 +29,9 @@ from ..models import Article, Project, Role, text_sha256
 from ..text import TextError, canonicalize
 from .annotations import AnnotationError, NotAllowed
 from .assignment import assign_articles
+from .bulk import insert_rows, max_params
 
-INSERT_CHUNK = 500
+ARTICLE_FIELDS = ("external_id", "title", "text", "sha256", "url", "published_at", "meta")
 
 
 class InvalidImport(AnnotationError):
@@ -177,7 +179,9 @@ def import_articles(
     twice is harmless. New articles are bulk-inserted (their sha256 computed here, since
     bulk inserts skip ``Article.save``), recorded as created by `user`, and, with `assign`,
     given to ``project.overlap`` editors, `user` first when they are one of its editors.
-    `progress` is called with the number of articles written after each chunk.
+    `progress` is called with the number of articles written as they are sent. The number
+    of queries does not grow with the number of records (up to the statement parameter
+    limit: 25,000 articles per statement on SQLite as usually built).
     """
     ids = [record["external_id"] for record in records]
     if len(set(ids)) != len(ids):
@@ -189,9 +193,9 @@ def import_articles(
             # One import per project at a time (PostgreSQL), so two uploads of the same ids
             # cannot race past the skip check and editor loads are counted consistently.
             Project.objects.select_for_update().filter(pk=project.pk).exists()
-            result, fresh = _insert(project, records, user, progress)
-            if assign and fresh:
-                result.assigned = assign_articles(project, fresh, first=user)
+            result = _insert(project, records, user, progress)
+            if assign and result.article_ids:
+                result.assigned = assign_articles(project, result.article_ids, first=user, new=True)
     except IntegrityError:
         raise ImportConflict(
             "Another import added some of these articles at the same time; nothing was "
@@ -205,48 +209,55 @@ def _insert(
     records: Sequence[ArticleRecord],
     user,
     progress: Callable[[int], None] | None,
-) -> tuple[ImportResult, list[Article]]:
-    existing: set[str] = set()
-    ids = [record["external_id"] for record in records]
-    for start in range(0, len(ids), INSERT_CHUNK):
-        existing.update(
-            Article.objects.filter(
-                project=project, external_id__in=ids[start : start + INSERT_CHUNK]
-            ).values_list("external_id", flat=True)
+) -> ImportResult:
+    existing = _article_ids(project, [record["external_id"] for record in records])
+    result = ImportResult(
+        skipped=[record["external_id"] for record in records if record["external_id"] in existing]
+    )
+    fresh = [record for record in records if record["external_id"] not in existing]
+    rows = [
+        (
+            record["external_id"],
+            record["title"],
+            record["text"],
+            text_sha256(record["text"]),
+            record["url"],
+            record["published_at"],
+            record["meta"],
         )
-    result = ImportResult(skipped=[i for i in ids if i in existing])
-    fresh = [
-        Article(
-            project=project,
-            external_id=record["external_id"],
-            title=record["title"],
-            text=record["text"],
-            sha256=text_sha256(record["text"]),
-            url=record["url"],
-            published_at=record["published_at"],
-            meta=record["meta"],
-            created_by=user if getattr(user, "pk", None) else None,
-        )
-        for record in records
-        if record["external_id"] not in existing
+        for record in fresh
     ]
-    for start in range(0, len(fresh), INSERT_CHUNK):
-        chunk = fresh[start : start + INSERT_CHUNK]
-        Article.objects.bulk_create(chunk)
-        if progress is not None:
-            progress(len(chunk))
-    if any(article.pk is None for article in fresh):
-        # Databases that cannot return ids from a bulk insert: look them up.
-        missing = [article.external_id for article in fresh]
-        by_id: dict[str, int] = {}
-        for start in range(0, len(missing), INSERT_CHUNK):
-            by_id.update(
-                Article.objects.filter(
-                    project=project, external_id__in=missing[start : start + INSERT_CHUNK]
-                ).values_list("external_id", "pk")
-            )
-        for article in fresh:
-            article.pk = by_id[article.external_id]
+    article_ids = insert_rows(
+        Article,
+        ARTICLE_FIELDS,
+        rows,
+        same={
+            "project": project.pk,
+            "created_by": getattr(user, "pk", None),
+            "created_at": timezone.now(),
+        },
+        return_ids=True,
+        progress=progress,
+    )
+    if article_ids is None:
+        new = _article_ids(project, [record["external_id"] for record in fresh])
+        article_ids = [new[record["external_id"]] for record in fresh]
     result.created = len(fresh)
-    result.article_ids = [article.pk for article in fresh]
-    return result, fresh
+    result.article_ids = article_ids
+    return result
+
+
+def _article_ids(project: Project, external_ids: list[str]) -> dict[str, int]:
+    """The ids of the project's articles with these external ids (those it has)."""
+    found: dict[str, int] = {}
+    size = max_params() - 1
+    for start in range(0, len(external_ids), size):
+        found.update(
+            Article.objects.filter(
+                project=project, external_id__in=external_ids[start : start + size]
+            )
+            # Unordered: sorting by id would walk the whole project instead of the ids.
+            .order_by()
+            .values_list("external_id", "pk")
+        )
+    return found

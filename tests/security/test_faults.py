@@ -212,7 +212,8 @@ def test_a_failing_span_insert_from_the_labelling_page_leaves_nothing_behind(
     "target",
     [
         "annotate.services.importing.assign_articles",
-        "annotate.models.Article.objects.bulk_create",
+        # The articles are written, then writing their assignments fails.
+        "annotate.services.assignment.insert_rows",
     ],
 )
 def test_a_failing_import_leaves_no_article_and_no_assignment(project, manager, editor, target):
@@ -220,22 +221,11 @@ def test_a_failing_import_leaves_no_article_and_no_assignment(project, manager, 
     items = "".join(
         f'{{"external_id": "n{n}", "text": "Article number {n}."}}\n' for n in range(700)
     )
-    # 700 items: more than one insert chunk, so the failure can come after a chunk is written.
-    assert len(items.splitlines()) > importing_service.INSERT_CHUNK
-    calls = {"n": 0}
-    real = Article.objects.bulk_create
-
-    def fail_on_second_chunk(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Boom()
-        return real(*args, **kwargs)
-
-    side = fail_on_second_chunk if target.endswith("bulk_create") else Boom()
-    with mock.patch(target, side_effect=side):
+    with mock.patch(target, side_effect=Boom()) as failing:
         response = failing_api(manager).post(
             f"/api/projects/{project.slug}/articles/", items, content_type="application/x-ndjson"
         )
+    assert failing.called
     assert response.status_code == 500
     assert snapshot() == before
 
@@ -323,12 +313,13 @@ def test_a_failing_member_add_hands_out_no_articles(project, manager, editor):
     make_article(project, TEXT, editors=[editor])
     newcomer = make_user("newcomer")
     before = snapshot()
-    with mock.patch("annotate.models.Assignment.objects.bulk_create", side_effect=Boom()):
+    with mock.patch("annotate.services.assignment.insert_rows", side_effect=Boom()) as failing:
         response = failing_api(manager).post(
             f"/api/projects/{project.slug}/members/",
             {"username": newcomer.username, "role": Role.EDITOR},
             format="json",
         )
+    assert failing.called
     assert response.status_code == 500
     assert snapshot() == before
     assert not project.memberships.filter(user=newcomer).exists()
