@@ -208,6 +208,22 @@ def krippendorff_alpha_nominal(
     return float(1.0 - (n - 1.0) * disagreeing / expected)
 
 
+def krippendorff_alphas_nominal(coincidences: np.ndarray) -> list[float | None]:
+    """:func:`krippendorff_alpha_nominal` of many coincidence matrices at once (an array
+    N × K × K). The operations are the same, so where every sum is exact (cells that are
+    multiples of 1/2 and not too large) the values are the same floats too."""
+    matrices = np.asarray(coincidences, dtype=np.float64)
+    marginals = matrices.sum(axis=2)
+    n = marginals.sum(axis=1)
+    disagreeing = matrices.sum(axis=(1, 2)) - np.trace(matrices, axis1=1, axis2=2)
+    expected = n * n - (marginals * marginals).sum(axis=1)
+    defined = (n > 1) & (expected > 1e-12 * np.maximum(n * n, 1.0))
+    alpha = 1.0 - (n - 1.0) * disagreeing / np.where(defined, expected, 1.0)
+    return [
+        float(a) if ok else None for a, ok in zip(alpha.tolist(), defined.tolist(), strict=True)
+    ]
+
+
 def krippendorff_alpha(
     reliability_data: Sequence[Sequence[object]], categories: Sequence[object] | None = None
 ) -> float | None:

@@ -16,7 +16,13 @@ counts that add up over units, and so over articles:
 boundaries, categories are piecewise constant between boundaries, and every count is a
 sum over boundary segments, computed with sorted keys and ``searchsorted`` over all the
 articles of a chunk at once. The cost is linear in the number of spans plus the numpy
-tokenisation of the text.
+tokenisation of the text. Where no editor's spans overlap one another (the usual case)
+each span is a segment of its own and the per-label presence comes from the confusion
+matrices, which halves the work.
+
+:func:`compute_batch` is the engine: it takes many articles as flat arrays (a
+:class:`Batch`, the shape the database gives) and yields the statistics chunk by chunk
+with each article's score, so that a caller can write them as they come.
 
 The layout of one article's statistics (K = labels + 1 categories, category 0 = "none";
 pairs are (i, j), i < j, over the editors sorted by id, in lexicographic order)::
@@ -32,16 +38,21 @@ pairs are (i, j), i < j, over the editors sorted by id, in lexicographic order):
     au_n/au_f/au_q[editor]   per label: units, sum l(l-1)(2l-1)/3, sum l(l-1)
     au_x                     editors*editors*labels: sum over i's units of l^2 times
                              sum over j's gaps h >= l of (h - l + 1)
+    au_e                     {editor subset: per label, unitizing alpha's expected sum}
+
+The fields from ``spans`` on do not depend on the kind of unit: both units' dicts of an
+article hold the same objects, in this order, last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
+from . import measures
 from .units import CHAR, TOKEN, UNITS, tokenize_joined
 
 AU_SCALE = 10**6  # expected unitizing sums are stored as integers in millionths
@@ -91,7 +102,7 @@ def _merge(
     Adjacent intervals ([0, 5) and [5, 9)) stay apart."""
     if track.size == 0:
         return track, start, end
-    order = np.argsort(track * big + start, kind="stable")
+    order = np.argsort(track * big + start)
     t, s, e = track[order], start[order], end[order]
     running = np.maximum.accumulate(t * big + e)
     new = np.ones(t.size, dtype=bool)
@@ -135,6 +146,66 @@ def _sum_by(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 # --- the engine --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Many articles' submitted annotations as flat arrays, the shape a database query gives.
+
+    Article ``i`` was submitted by ``editors[i]`` (ids, ascending) at ``versions[i]``. The
+    raters are all the articles' editors in that order, numbered from 0; span ``n`` is
+    rater ``rater[n]``'s, from ``starts[n]`` to ``ends[n]`` (code points) with label index
+    ``labels[n]``, in any order.
+    """
+
+    keys: Sequence[int]
+    texts: Sequence[str]
+    editors: Sequence[Sequence[int]]
+    versions: Sequence[Sequence[int]]
+    rater: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The statistics of some consecutive articles of a batch (see :func:`compute_batch`)."""
+
+    keys: list[int]
+    stats: dict[str, list[dict]]
+    scores: dict[str, list[float | None]]
+    totals: dict[str, dict[tuple[int, ...], dict]]
+
+
+def batch_of(articles: Iterable[ArticleSpans]) -> Batch:
+    """The :class:`Batch` of `articles` (each article's editors put in id order)."""
+    keys, texts, editors, versions = [], [], [], []
+    rater: list[np.ndarray] = []
+    starts: list[Sequence[int]] = []
+    ends: list[Sequence[int]] = []
+    labels: list[Sequence[int]] = []
+    for article in articles:
+        keys.append(article.key)
+        texts.append(article.text)
+        ordered = sorted(article.editors, key=lambda e: e.editor)
+        editors.append([e.editor for e in ordered])
+        versions.append([e.version for e in ordered])
+        for ed in ordered:
+            rater.append(np.full(len(ed.starts), len(rater), dtype=np.int64))
+            starts.append(ed.starts)
+            ends.append(ed.ends)
+            labels.append(ed.labels)
+
+    def flat(parts: list) -> np.ndarray:
+        return np.concatenate([np.asarray(p, dtype=np.int64) for p in parts] or [_EMPTY])
+
+    return Batch(
+        keys, texts, editors, versions, flat(rater), flat(starts), flat(ends), flat(labels)
+    )
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
 def compute(
     articles: Iterable[ArticleSpans],
     n_labels: int,
@@ -149,12 +220,12 @@ def compute(
     Work proceeds in chunks of about `chunk_chars` characters, which bounds memory; what
     does not depend on the unit (span matches, unitizing sums) is computed once.
     """
-    for unit in units:
-        if unit not in UNITS:
-            raise ValueError(f"unit must be one of {', '.join(UNITS)}")
-    if n_labels < 1:
-        raise ValueError("At least one label is needed.")
-    return _run(articles, n_labels, units, chunk_chars, totals=False)[0]
+    result: dict[str, list[dict]] = {unit: [] for unit in units}
+    for batch in _batches(articles):
+        for chunk in compute_batch(batch, n_labels, units, chunk_chars=chunk_chars):
+            for unit in units:
+                result[unit].extend(chunk.stats[unit])
+    return result
 
 
 def compute_with_totals(
@@ -166,102 +237,153 @@ def compute_with_totals(
 ) -> tuple[dict[str, list[dict]], dict[str, dict[tuple[int, ...], dict]]]:
     """:func:`compute`, plus the totals of every editor group (what :func:`add` of every
     article's :func:`contribution` gives, summed with numpy): ``{unit: {editors: total}}``."""
-    return _run(articles, n_labels, units, chunk_chars, totals=True)
+    result: dict[str, list[dict]] = {unit: [] for unit in units}
+    summed: dict[str, dict[tuple[int, ...], dict]] = {unit: {} for unit in units}
+    for batch in _batches(articles):
+        for chunk in compute_batch(batch, n_labels, units, chunk_chars=chunk_chars, totals=True):
+            for unit in units:
+                result[unit].extend(chunk.stats[unit])
+                for group, total in chunk.totals[unit].items():
+                    summed[unit][group] = add(summed[unit].get(group), total)
+    return result, summed
 
 
-def _run(articles, n_labels, units, chunk_chars, *, totals: bool):
+def _batches(articles: Iterable[ArticleSpans], size: int = 1_000) -> Iterator[Batch]:
+    """The articles as batches of `size` (so that memory does not grow with their
+    number), or one empty batch."""
+    group: list[ArticleSpans] = []
+    sent = False
+    for article in articles:
+        group.append(article)
+        if len(group) == size:
+            yield batch_of(group)
+            group, sent = [], True
+    if group or not sent:
+        yield batch_of(group)
+
+
+def compute_batch(
+    batch: Batch,
+    n_labels: int,
+    units: Sequence[str] = UNITS,
+    *,
+    chunk_chars: int = 300_000,
+    totals: bool = False,
+) -> Iterator[Chunk]:
+    """:func:`compute` on a :class:`Batch`, chunk by chunk as they are done, with each
+    article's score (Krippendorff's alpha over its units, as :func:`.report.article_alpha`
+    gives it) and, with `totals`, each chunk's editor-group totals."""
     for unit in units:
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     if n_labels < 1:
         raise ValueError("At least one label is needed.")
-    result: dict[str, list[dict]] = {unit: [] for unit in units}
-    summed: dict[str, dict[tuple[int, ...], dict]] = {unit: {} for unit in units}
-
-    def flush(chunk: list[ArticleSpans]) -> None:
-        stats, chunk_totals = _compute_chunk(chunk, n_labels, units, totals)
-        for unit in units:
-            result[unit].extend(stats[unit])
-            for group, total in chunk_totals.get(unit, {}).items():
-                summed[unit][group] = add(summed[unit].get(group), total)
-
-    chunk: list[ArticleSpans] = []
-    size = 0
-    for article in articles:
-        chunk.append(article)
-        size += len(article.text) + 1
-        if size >= chunk_chars:
-            flush(chunk)
-            chunk, size = [], 0
-    if chunk:
-        flush(chunk)
-    return result, summed
-
-
-def _compute_chunk(
-    articles: Sequence[ArticleSpans], n_labels: int, units: Sequence[str], totals: bool
-) -> tuple[dict[str, list[dict]], dict[str, dict[tuple[int, ...], dict]]]:
-    nl = n_labels
-    k = nl + 1
-    n_articles = len(articles)
-    lengths = np.array([len(a.text) for a in articles], dtype=np.int64)
-    editors = [sorted(a.editors, key=lambda e: e.editor) for a in articles]
-    per_article = np.array([len(e) for e in editors], dtype=np.int64)
+    per_article = np.array([len(e) for e in batch.editors], dtype=np.int64)
     if (per_article < 2).any():
         raise ValueError("Every article needs at least two editors to compare.")
+    lengths = np.array([len(text) for text in batch.texts], dtype=np.int64)
     r_off = np.concatenate(([0], np.cumsum(per_article)))
-    n_raters = int(r_off[-1])
-    r_art = np.repeat(np.arange(n_articles), per_article)
-
-    starts: list[int] = []
-    ends: list[int] = []
-    labels: list[int] = []
-    counts: list[int] = []
-    for group in editors:
-        for ed in group:
-            starts.extend(ed.starts)
-            ends.extend(ed.ends)
-            labels.extend(ed.labels)
-            counts.append(len(ed.starts))
-    s = np.array(starts, dtype=np.int64)
-    e = np.array(ends, dtype=np.int64)
-    lab = np.array(labels, dtype=np.int64)
-    sr = np.repeat(np.arange(n_raters), counts)
+    r_art = np.repeat(np.arange(len(batch.keys)), per_article)
+    sr, s, e, lab = (
+        np.asarray(values, dtype=np.int64)
+        for values in (batch.rater, batch.starts, batch.ends, batch.labels)
+    )
     if s.size and (
-        (s < 0).any()
+        (sr < 0).any()
+        or (sr >= r_art.size).any()
+        or (s < 0).any()
         or (e <= s).any()
         or (e > lengths[r_art[sr]]).any()
         or (lab < 0).any()
-        or (lab >= nl).any()
+        or (lab >= n_labels).any()
     ):
         raise ValueError("A span lies outside its article or has an unknown label.")
     # One editor cannot hold the same span twice; drop repeats, sort by (editor, start, end).
-    order = np.lexsort((lab, e, s, sr))
-    sr, s, e, lab = sr[order], s[order], e[order], lab[order]
-    if s.size:
-        keep = np.ones(s.size, dtype=bool)
+    big = int(lengths.max()) + 1 if lengths.size else 1
+    if r_art.size * big * big * n_labels < 2**63:
+        key = ((sr * big + s) * big + e) * n_labels + lab
+        order = np.argsort(key)
+        key = key[order]
+        keep = np.ones(key.size, dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+    else:
+        order = np.lexsort((lab, e, s, sr))
+        keep = np.ones(order.size, dtype=bool)
         keep[1:] = (
-            (sr[1:] != sr[:-1]) | (s[1:] != s[:-1]) | (e[1:] != e[:-1]) | (lab[1:] != lab[:-1])
+            (np.diff(sr[order]) != 0)
+            | (np.diff(s[order]) != 0)
+            | (np.diff(e[order]) != 0)
+            | (np.diff(lab[order]) != 0)
         )
-        sr, s, e, lab = sr[keep], s[keep], e[keep], lab[keep]
+    order = order[keep]
+    sr, s, e, lab = sr[order], s[order], e[order], lab[order]
+    span_first = np.searchsorted(sr, r_off)
+    # Chunks end at the first article that brings them to `chunk_chars` (text plus one).
+    ends_at = np.cumsum(lengths + 1)
+    first = 0
+    while first < len(batch.keys):
+        reached = ends_at[first - 1] + chunk_chars if first else chunk_chars
+        last = min(int(np.searchsorted(ends_at, reached, "left")) + 1, len(batch.keys))
+        r0, s0, s1 = r_off[first], span_first[first], span_first[last]
+        yield _compute_chunk(
+            batch,
+            slice(first, last),
+            per_article[first:last],
+            lengths[first:last],
+            (sr[s0:s1] - r0, s[s0:s1], e[s0:s1], lab[s0:s1]),
+            n_labels,
+            units,
+            totals,
+        )
+        first = last
+
+
+def _pairs(per_article: np.ndarray, r_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The raters of every pair of every article (:func:`pair_indices` order)."""
+    p_off = np.concatenate(([0], np.cumsum(per_article * (per_article - 1) // 2)))
+    pa = np.zeros(int(p_off[-1]), dtype=np.int64)
+    pb = np.zeros(int(p_off[-1]), dtype=np.int64)
+    for m in np.unique(per_article).tolist():
+        arts = np.flatnonzero(per_article == m)
+        template = np.array(pair_indices(m), dtype=np.int64).reshape(-1, 2)
+        rows = p_off[arts][:, None] + np.arange(len(template))
+        pa[rows] = r_off[arts][:, None] + template[:, 0]
+        pb[rows] = r_off[arts][:, None] + template[:, 1]
+    return pa, pb
+
+
+def _compute_chunk(
+    batch: Batch,
+    part: slice,
+    per_article: np.ndarray,
+    lengths: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_labels: int,
+    units: Sequence[str],
+    totals: bool,
+) -> Chunk:
+    nl = n_labels
+    k = nl + 1
+    keys = list(batch.keys[part])
+    texts = batch.texts[part]
+    editors = [list(group) for group in batch.editors[part]]
+    versions = [list(group) for group in batch.versions[part]]
+    n_articles = len(keys)
+    r_off = np.concatenate(([0], np.cumsum(per_article)))
+    n_raters = int(r_off[-1])
+    r_art = np.repeat(np.arange(n_articles), per_article)
+    sr, s, e, lab = spans
     big_c = int(lengths.max()) + 2
 
-    pair_a: list[int] = []
-    pair_b: list[int] = []
-    for a in range(n_articles):
-        base = int(r_off[a])
-        for i, j in pair_indices(int(per_article[a])):
-            pair_a.append(base + i)
-            pair_b.append(base + j)
-    pa = np.array(pair_a, dtype=np.int64)
-    pb = np.array(pair_b, dtype=np.int64)
+    pa, pb = _pairs(per_article, r_off)
     p_art = r_art[pa]
     p_off = np.concatenate(([0], np.cumsum(per_article * (per_article - 1) // 2)))
     n_pairs = pa.size
 
     span_counts, overlaps = _span_matches(sr, s, e, lab, nl, n_raters, pa, pb, big_c)
+    merged_chars = _merge(sr * nl + lab, s, e, big_c)
     au_o, au_n, au_f, au_q, au_x, x_base = _unitizing(
-        sr, s, e, lab, nl, n_raters, r_art, r_off, per_article, lengths, pa, pb, big_c
+        merged_chars, nl, n_raters, r_art, r_off, per_article, lengths, pa, pb, big_c
     )
     au_by_size = _expected_by_subset(
         au_n, au_f, au_q, au_x, x_base, r_off, per_article, lengths, nl
@@ -287,14 +409,15 @@ def _compute_chunk(
         "au_x": _split(au_x.tolist(), x_base),
     }
 
-    result: dict[str, list[dict]] = {}
+    stats: dict[str, list[dict]] = {}
+    scores: dict[str, list[float | None]] = {}
     group_totals: dict[str, dict[tuple[int, ...], dict]] = {}
     for unit in units:
         if unit == CHAR:
             n_units = lengths
             us, ue = s, e
         else:
-            tok_s, tok_e, char_off, tok_off = tokenize_joined([a.text for a in articles])
+            tok_s, tok_e, char_off, tok_off = tokenize_joined(texts)
             n_units = np.diff(tok_off)
             base = char_off[r_art[sr]]
             first = np.searchsorted(tok_e, s + base, "right")
@@ -304,17 +427,28 @@ def _compute_chunk(
         big_u = int(n_units.max()) + 2
         valid = ue > us
         vr, vs, ve, vl = sr[valid], us[valid], ue[valid], lab[valid]
-        confusion = _confusion(vr, vs, ve, vl, n_raters, r_art, n_units, pa, pb, p_art, k, big_u)
-        presence = _presence(vr, vs, ve, vl, nl, n_raters, pa, pb, big_u)
+        nested = bool(((vr[1:] == vr[:-1]) & (vs[1:] < ve[:-1])).any())
+        confusion, per_category = _confusion(
+            vr, vs, ve, vl, n_raters, r_art, n_units, pa, pb, p_art, k, big_u, nested
+        )
+        if nested:
+            merged = merged_chars if unit == CHAR else _merge(vr * nl + vl, vs, ve, big_u)
+            presence = _presence(merged, nl, n_raters, pa, pb, big_u)
+        else:
+            # Without overlapping spans, a label's units are its spans' and the units in
+            # both editors' spans of a label are the confusion matrix's diagonal.
+            same = np.diagonal(confusion.reshape(n_pairs, k, k), axis1=1, axis2=2)[:, 1:]
+            presence = np.stack((per_category[pa, 1:], per_category[pb, 1:], same), axis=2)
         confusion_l = _split(confusion.tolist(), p_off)
         presence_l = _split(presence.reshape(n_pairs, nl * 3).tolist(), p_off)
         n_units_l = n_units.tolist()
-        result[unit] = [
+        lengths_l = lengths.tolist()
+        stats[unit] = [
             {
                 "units": n_units_l[a],
-                "length": len(articles[a].text),
-                "editors": [ed.editor for ed in editors[a]],
-                "versions": [ed.version for ed in editors[a]],
+                "length": lengths_l[a],
+                "editors": editors[a],
+                "versions": versions[a],
                 "confusion": confusion_l[a],
                 "presence": presence_l[a],
                 **{name: values[a] for name, values in shared.items()},
@@ -322,6 +456,7 @@ def _compute_chunk(
             }
             for a in range(n_articles)
         ]
+        scores[unit] = _alphas(confusion, per_article, p_off, k)
         if groups is not None:
             group_totals[unit] = groups.sum(
                 {
@@ -332,17 +467,49 @@ def _compute_chunk(
                 n_units,
                 lengths,
             )
-    return result, group_totals
+        else:
+            group_totals[unit] = {}
+    return Chunk(keys, stats, scores, group_totals)
+
+
+def _alphas(
+    confusion: np.ndarray, per_article: np.ndarray, p_off: np.ndarray, k: int
+) -> list[float | None]:
+    """Each article's Krippendorff's alpha over its units, from its pairs' confusion
+    matrices: the value :func:`.report.article_alpha` gives with every editor and label.
+
+    With two or three editors every coincidence is a multiple of 1/2, so all the sums are
+    exact and the vectorised computation gives the very same floats; with more editors
+    (rare), the reference computation runs article by article.
+    """
+    result: list[float | None] = [None] * per_article.size
+    for m in np.unique(per_article).tolist():
+        arts = np.flatnonzero(per_article == m)
+        n_pairs = m * (m - 1) // 2
+        rows = p_off[arts][:, None] + np.arange(n_pairs)
+        matrices = confusion[rows].reshape(arts.size, n_pairs, k, k)
+        summed = (matrices + matrices.transpose(0, 1, 3, 2)).sum(axis=1)
+        if m <= 3 and int(summed.sum(axis=(1, 2)).max()) < 2**25:
+            alphas = measures.krippendorff_alphas_nominal(summed / (m - 1))
+        else:
+            alphas = [
+                measures.krippendorff_alpha_nominal(
+                    measures.coincidence_from_pairs(list(pairs.astype(np.float64)), m)
+                )
+                for pairs in matrices
+            ]
+        for a, alpha in zip(arts.tolist(), alphas, strict=True):
+            result[a] = alpha
+    return result
 
 
 class _Groups:
     """Sums a chunk's per-pair arrays over the articles of each editor group, with numpy."""
 
     def __init__(self, editors, per_article, p_off, au_by_size) -> None:
-        self.keys: list[tuple[int, ...]] = []
         index: dict[tuple[int, ...], int] = {}
-        ids = [index.setdefault(tuple(e.editor for e in group), len(index)) for group in editors]
-        self.keys = list(index)
+        ids = [index.setdefault(tuple(group), len(index)) for group in editors]
+        self.keys: list[tuple[int, ...]] = list(index)
         self.group = np.array(ids, dtype=np.int64)
         self.per_article = per_article
         self.p_off = p_off
@@ -413,31 +580,14 @@ def _expected_by_subset(au_n, au_f, au_q, au_x, x_base, r_off, per_article, leng
     return result
 
 
-def _confusion(vr, vs, ve, vl, n_raters, r_art, n_units, pa, pb, p_art, k, big):
-    """Pairwise confusion matrices over units, with the innermost-span rule."""
-    # Each editor's category is constant between consecutive span boundaries.
-    tail = ve < n_units[r_art[vr]]
-    bounds = _unique(
-        np.concatenate((np.arange(n_raters) * big, vr * big + vs, vr[tail] * big + ve[tail]))
-    )
-    value = np.zeros(bounds.size, dtype=np.int64)
-    lo = np.searchsorted(bounds, vr * big + vs)
-    hi = np.searchsorted(bounds, vr * big + ve)
-    owner, segment = _expand(lo, hi)
-    if owner.size:
-        key = (ve - vs)[owner] * k + vl[owner]  # shortest first, then first label
-        order = np.lexsort((key, segment))
-        segment, key = segment[order], key[order]
-        first = np.ones(segment.size, dtype=bool)
-        first[1:] = segment[1:] != segment[:-1]
-        value[segment[first]] = key[first] % k + 1
-    rater = bounds // big
-    seg_start = bounds % big
-    same_next = np.zeros(bounds.size, dtype=bool)
-    same_next[:-1] = rater[1:] == rater[:-1]
-    seg_end = np.where(same_next, np.append(seg_start[1:], 0), n_units[r_art[rater]])
-    marked = value > 0
-    tr, ts, te, tv = rater[marked], seg_start[marked], seg_end[marked], value[marked]
+def _confusion(vr, vs, ve, vl, n_raters, r_art, n_units, pa, pb, p_art, k, big, nested):
+    """Pairwise confusion matrices over units, with the innermost-span rule, and each
+    editor's units per category. Spans are sorted by (editor, start); `nested` says
+    whether any two of an editor's spans overlap."""
+    if nested:
+        tr, ts, te, tv = _innermost(vr, vs, ve, vl, n_raters, r_art, n_units, k, big)
+    else:
+        tr, ts, te, tv = vr, vs, ve, vl + 1  # each span is a segment of its own label
     totals = _sum_by(tr * k + tv, te - ts, n_raters * k).reshape(n_raters, k)
 
     # Labelled segments of i against those of j; the "none" row and column by difference.
@@ -454,12 +604,39 @@ def _confusion(vr, vs, ve, vl, n_raters, r_art, n_units, pa, pb, p_art, k, big):
     confusion[:, 1:, 0] = totals[pa, 1:] - both.sum(axis=2)
     confusion[:, 0, 1:] = totals[pb, 1:] - both.sum(axis=1)
     confusion[:, 0, 0] = n_units[p_art] - confusion.sum(axis=(1, 2))
-    return confusion.reshape(n_pairs, k * k)
+    return confusion.reshape(n_pairs, k * k), totals
 
 
-def _presence(vr, vs, ve, vl, nl, n_raters, pa, pb, big):
-    """Per pair and label: units inside i's spans of the label, inside j's, inside both."""
-    mt, ms, me = _merge(vr * nl + vl, vs, ve, big)
+def _innermost(vr, vs, ve, vl, n_raters, r_art, n_units, k, big):
+    """Each editor's labelled segments (editor, start, end, category), sorted: between
+    consecutive span boundaries the category is constant, that of the innermost span."""
+    tail = ve < n_units[r_art[vr]]
+    bounds = _unique(
+        np.concatenate((np.arange(n_raters) * big, vr * big + vs, vr[tail] * big + ve[tail]))
+    )
+    value = np.zeros(bounds.size, dtype=np.int64)
+    lo = np.searchsorted(bounds, vr * big + vs)
+    hi = np.searchsorted(bounds, vr * big + ve)
+    owner, segment = _expand(lo, hi)
+    if owner.size:
+        key = (ve - vs)[owner] * k + vl[owner]  # shortest first, then first label
+        innermost = np.full(bounds.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(innermost, segment, key)
+        covered = np.flatnonzero(innermost < np.iinfo(np.int64).max)
+        value[covered] = innermost[covered] % k + 1
+    rater = bounds // big
+    seg_start = bounds % big
+    same_next = np.zeros(bounds.size, dtype=bool)
+    same_next[:-1] = rater[1:] == rater[:-1]
+    seg_end = np.where(same_next, np.append(seg_start[1:], 0), n_units[r_art[rater]])
+    marked = value > 0
+    return rater[marked], seg_start[marked], seg_end[marked], value[marked]
+
+
+def _presence(merged, nl, n_raters, pa, pb, big):
+    """Per pair and label: units inside i's spans of the label, inside j's, inside both,
+    from each editor's spans of each label merged (:func:`_merge` of tracks editor × label)."""
+    mt, ms, me = merged
     covered = _sum_by(mt, me - ms, n_raters * nl).reshape(n_raters, nl)
     track_first = np.searchsorted(mt, np.arange(n_raters * nl + 1))
     owner, qi = _expand(track_first[pa * nl], track_first[(pa + 1) * nl])
@@ -524,11 +701,12 @@ def _span_matches(sr, s, e, lab, nl, n_raters, pa, pb, big):
     return counts, overlaps.reshape(n_pairs, nl, nl)
 
 
-def _unitizing(sr, s, e, lab, nl, n_raters, r_art, r_off, per_article, lengths, pa, pb, big):
-    """Krippendorff's unitizing alpha sums on characters (see measures.alpha_u_*)."""
+def _unitizing(merged, nl, n_raters, r_art, r_off, per_article, lengths, pa, pb, big):
+    """Krippendorff's unitizing alpha sums on characters (see measures.alpha_u_*), from
+    each editor's spans of each label merged."""
     n_pairs = pa.size
     n_tracks = n_raters * nl
-    mt, ms, me = _merge(sr * nl + lab, s, e, big)
+    mt, ms, me = merged
     ml = me - ms
     track_first = np.searchsorted(mt, np.arange(n_tracks + 1))
 

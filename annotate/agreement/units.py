@@ -113,12 +113,23 @@ def char_classes(codes: np.ndarray) -> np.ndarray:
 
 def _token_bounds(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     word = classes == WORD
-    single = classes == SINGLE
-    previous_word = np.concatenate(([False], word[:-1]))
-    next_word = np.concatenate((word[1:], [False]))
-    starts = np.flatnonzero(single | (word & ~previous_word))
-    ends = np.flatnonzero(single | (word & ~next_word)) + 1
-    return starts.astype(np.int64), ends.astype(np.int64)
+    first = classes == SINGLE  # first (and last) characters of tokens
+    last = first.copy()
+    first[0] |= word[0]
+    first[1:] |= word[1:] > word[:-1]  # a word character after a non-word one
+    last[-1] |= word[-1]
+    last[:-1] |= word[:-1] > word[1:]
+    return np.flatnonzero(first).astype(np.int64), np.flatnonzero(last).astype(np.int64) + 1
+
+
+def _text_classes(text: str) -> np.ndarray:
+    """:func:`char_classes` of a non-empty text. Most texts have no character beyond the
+    Basic Multilingual Plane: then UTF-16 gives the code points at half the size of
+    UTF-32, and one table look-up classifies them."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    if len(data) == 2 * len(text):
+        return _bmp_table()[np.frombuffer(data, dtype="<u2")]
+    return char_classes(codepoints(text))
 
 
 def tokenize(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +142,7 @@ def tokenize(text: str) -> tuple[np.ndarray, np.ndarray]:
     if not text:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    return _token_bounds(char_classes(codepoints(text)))
+    return _token_bounds(_text_classes(text))
 
 
 def tokenize_joined(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -142,14 +153,8 @@ def tokenize_joined(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     text in it, and the index of each text's first token (both with a final total).
     """
     joined = "\n".join(texts)
-    starts, ends = (
-        _token_bounds(char_classes(codepoints(joined)))
-        if joined
-        else (
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-        )
-    )
+    empty = np.zeros(0, dtype=np.int64)
+    starts, ends = _token_bounds(_text_classes(joined)) if joined else (empty, empty)
     char_offsets = np.cumsum([0] + [len(t) + 1 for t in texts]).astype(np.int64)
     token_offsets = np.searchsorted(starts, char_offsets).astype(np.int64)
     return starts, ends, char_offsets, token_offsets

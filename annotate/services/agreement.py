@@ -1,8 +1,10 @@
 """Agreement statistics kept in step with submitted annotations, and the project report.
 
-- :func:`refresh_article` recomputes one article's statistics (both kinds of unit) and
-  moves its contribution between editor-group totals. It runs inside the transaction that
-  submits or corrects an annotation (``services.annotations._after_save``).
+- :func:`annotation_saved` is the hook every annotation save calls, inside its transaction
+  (``services.annotations._after_save``). When the article's set of submitted editor
+  annotations may have changed it runs :func:`refresh_article`, which recomputes the
+  article's statistics (both kinds of unit) and moves its contribution between
+  editor-group totals.
 - :func:`recompute_project` rebuilds everything from the annotations (the
   ``recompute_agreement`` command); it gives the same figures as the incremental path.
 - :func:`project_report` aggregates the stored totals (or, for a chosen set of articles,
@@ -11,12 +13,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 
+import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import F, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from ..agreement import report as agreement_report
 from ..agreement import stats as agreement_stats
@@ -36,12 +44,36 @@ DEFAULT_ARTICLES_LIMIT = 1_000
 MAX_ARTICLES_LIMIT = 100_000
 MAX_ARTICLE_IDS = 10_000
 
+# The submitted editor annotations of an article: (annotation id, editor id, version), in
+# editor id order.
+Submitted = list[tuple[int, int, int]]
+
 
 class AgreementQueryError(ValueError):
     """A report filter that cannot be applied (unknown label or editor, bad unit)."""
 
 
-# --- Computing ---------------------------------------------------------------------------
+# --- Reading -----------------------------------------------------------------------------
+
+
+def _fetch(queryset: QuerySet) -> list[tuple]:
+    """The rows of a ``values_list()`` queryset, straight from the driver."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch_integers(queryset: QuerySet, columns: int) -> np.ndarray:
+    """The rows of a ``values_list()`` queryset of integers as an array (rows × columns).
+    A recompute reads a million span rows: they go from the driver into the array as
+    they come, with no per-row work of the ORM and no list of them all."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        blocks = iter(partial(cursor.fetchmany, 10_000), [])
+        rows = chain.from_iterable(chain.from_iterable(blocks))
+        return np.fromiter(rows, np.int64).reshape(-1, columns)
 
 
 def _label_ids(project_id: int) -> list[int]:
@@ -52,185 +84,363 @@ def _label_ids(project_id: int) -> list[int]:
     )
 
 
-def _inputs(
-    article_ids: Sequence[int], label_ids: Sequence[int]
-) -> list[agreement_stats.ArticleSpans]:
-    """Submitted editor annotations with their current spans, for articles that at least two
-    editors submitted."""
-    annotations: dict[int, list[dict]] = {}
-    for row in (
-        Annotation.objects.submitted()
-        .filter(article_id__in=article_ids)
-        .values("id", "article_id", "annotator_id", "version")
-    ):
-        annotations.setdefault(row["article_id"], []).append(row)
-    compared = {a: rows for a, rows in annotations.items() if len(rows) >= 2}
-    if not compared:
-        return []
-    spans: dict[int, tuple[list[int], list[int], list[int]]] = {}
-    index = {label: i for i, label in enumerate(label_ids)}
-    wanted = [row["id"] for rows in compared.values() for row in rows]
-    for annotation_id, start, end, label_id in Span.objects.filter(
-        annotation_id__in=wanted, removed_in__isnull=True
-    ).values_list("annotation_id", "start", "end", "label_id"):
-        bucket = spans.setdefault(annotation_id, ([], [], []))
-        bucket[0].append(start)
-        bucket[1].append(end)
-        bucket[2].append(index[label_id])
-    texts = dict(Article.objects.filter(pk__in=list(compared)).values_list("pk", "text"))
-    result = []
-    for article_id in sorted(compared):
-        editors = []
-        for row in compared[article_id]:
-            starts, ends, labels = spans.get(row["id"], ([], [], []))
-            editors.append(
-                agreement_stats.EditorSpans(
-                    row["annotator_id"], row["version"], starts, ends, labels
-                )
-            )
-        result.append(agreement_stats.ArticleSpans(article_id, texts[article_id], editors))
+def _lock_project(*, project_id: int | None = None, article_id: int | None = None) -> None:
+    """One refresh or recompute at a time per project: totals are shared by every article
+    of an editor group, and row locks taken in different orders by concurrent submits
+    deadlock. Taken before reading the annotations, so that of two editors submitting one
+    article at once the second sees the first's submission. SQLite runs one write
+    transaction at a time anyway, so there it costs no query."""
+    if not connection.features.has_select_for_update:
+        return
+    if article_id is not None:
+        project_id = Subquery(Article.objects.filter(pk=article_id).values("project_id"))
+    list(Project.objects.select_for_update().filter(pk=project_id).values_list("pk"))
+
+
+def _submitted(annotations: QuerySet) -> dict[int, Submitted]:
+    """The submitted editor annotations among `annotations`, by article."""
+    rows = _fetch(
+        annotations.submitted()
+        .order_by("article_id", "annotator_id")
+        .values_list("article_id", "id", "annotator_id", "version")
+    )
+    by_article: dict[int, Submitted] = {}
+    for article_id, pk, editor, version in rows:
+        by_article.setdefault(article_id, []).append((pk, editor, version))
+    return by_article
+
+
+def _positions(values: np.ndarray, wanted: np.ndarray, what: str) -> np.ndarray:
+    """The index in `values` (distinct) of each of `wanted`."""
+    if not wanted.size:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    found = order[np.minimum(np.searchsorted(values[order], wanted), values.size - 1)]
+    if (values[found] != wanted).any():
+        raise ValueError(f"A span has an unknown {what}.")
+    return found
+
+
+def _batch(
+    article_ids: Sequence[int], submitted: Mapping[int, Submitted], label_ids: Sequence[int]
+) -> agreement_stats.Batch:
+    """What the statistics engine needs of these articles: their texts and the current
+    spans of their submitted editor annotations (two queries)."""
+    texts = dict(_fetch(Article.objects.filter(pk__in=article_ids).values_list("pk", "text")))
+    annotations = np.array(
+        [pk for article in article_ids for pk, _, _ in submitted[article]], dtype=np.int64
+    )
+    spans = _fetch_integers(
+        Span.objects.filter(
+            annotation__article_id__in=article_ids,
+            annotation__kind=Annotation.Kind.EDITOR,
+            annotation__status=Annotation.Status.SUBMITTED,
+            removed_in__isnull=True,
+        )
+        .order_by()
+        .values_list("annotation_id", "start", "end", "label_id"),
+        4,
+    )
+    return agreement_stats.Batch(
+        keys=list(article_ids),
+        texts=[texts[article] for article in article_ids],
+        editors=[[editor for _, editor, _ in submitted[article]] for article in article_ids],
+        versions=[[version for _, _, version in submitted[article]] for article in article_ids],
+        rater=_positions(annotations, spans[:, 0], "annotation"),
+        starts=spans[:, 1],
+        ends=spans[:, 2],
+        labels=_positions(np.array(label_ids, dtype=np.int64), spans[:, 3], "label"),
+    )
+
+
+# --- Writing -----------------------------------------------------------------------------
+
+ROW_FIELDS = (
+    "article",
+    "project",
+    "unit",
+    "editors",
+    "versions",
+    "labels",
+    "stats",
+    "units",
+    "score",
+    "computed_at",
+)
+
+
+def _rows(chunk: agreement_stats.Chunk, project_id: int, label_ids: Sequence[int]) -> list:
+    """The chunk's ArticleAgreement rows (model instances, for a few rows)."""
+    return [
+        ArticleAgreement(
+            article_id=key,
+            project_id=project_id,
+            unit=unit,
+            editors=stats["editors"],
+            versions=stats["versions"],
+            labels=list(label_ids),
+            stats=stats,
+            units=stats["units"],
+            score=score,
+        )
+        for unit in UNITS
+        for key, stats, score in zip(chunk.keys, chunk.stats[unit], chunk.scores[unit], strict=True)
+    ]
+
+
+# The fields of an article's statistics that do not depend on the kind of unit: the same
+# objects in both units' dicts, and last in each (agreement.stats, the layout).
+SHARED_FIELDS = ("spans", "overlaps", "au_o", "au_n", "au_f", "au_q", "au_x", "au_e")
+
+
+def _encoded(chunk: agreement_stats.Chunk) -> dict[str, list[str]]:
+    """``json.dumps`` of each statistics dict of the chunk, as the JSONField would encode
+    it; the shared fields (most of the numbers) are encoded once per article."""
+    result: dict[str, list[str]] = {unit: [] for unit in UNITS}
+    for a in range(len(chunk.keys)):
+        shared = ""
+        for unit in UNITS:
+            stats = chunk.stats[unit][a]
+            if not shared:
+                shared = json.dumps({name: stats[name] for name in SHARED_FIELDS})[1:]
+            own = {name: value for name, value in stats.items() if name not in SHARED_FIELDS}
+            result[unit].append(json.dumps(own)[:-1] + ", " + shared)
     return result
 
 
-def _score(stats: dict, n_labels: int) -> float | None:
-    collapse = agreement_report.collapse_matrix(n_labels, list(range(n_labels)))
-    record = agreement_report.Record(stats["editors"], stats)
-    return agreement_report.article_alpha(record, collapse)
+def _row_values(
+    chunk: agreement_stats.Chunk,
+    project_id: int,
+    labels: str,
+    computed_at: Mapping[tuple[int, str], object],
+    now: object,
+) -> Iterator[tuple]:
+    """The chunk's rows as values for the driver (ROW_FIELDS); `computed_at` (as the
+    database gave it) is kept where a row existed, as updating the row would have kept it."""
+    encoded = _encoded(chunk)
+    editors = [json.dumps(stats["editors"]) for stats in chunk.stats[UNITS[0]]]
+    versions = [json.dumps(stats["versions"]) for stats in chunk.stats[UNITS[0]]]
+    for unit in UNITS:
+        for a, key in enumerate(chunk.keys):
+            yield (
+                key,
+                project_id,
+                unit,
+                editors[a],
+                versions[a],
+                labels,
+                encoded[unit][a],
+                chunk.stats[unit][a]["units"],
+                chunk.scores[unit][a],
+                computed_at.get((key, unit), now),
+            )
 
 
-def _row_fields(stats: dict, label_ids: Sequence[int]) -> dict:
-    return {
-        "editors": stats["editors"],
-        "versions": stats["versions"],
-        "labels": list(label_ids),
-        "stats": stats,
-        "units": stats["units"],
-        "score": _score(stats, len(label_ids)),
-    }
+@contextmanager
+def _row_writer() -> Iterator[Callable[[Iterable[tuple]], None]]:
+    """A function that inserts ArticleAgreement rows given as ROW_FIELDS values. On
+    PostgreSQL all of them go into one COPY, sent as they come: the server parses the
+    JSON (the costly part of the write) while the caller computes the next rows."""
+    meta = ArticleAgreement._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ROW_FIELDS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {table} ({columns}) FROM STDIN"
+            # The raw cursor's COPY bypasses Django's error translation: ask for it here.
+            with connection.wrap_database_errors, cursor.copy(sql) as copy:
+
+                def write(rows: Iterable[tuple]) -> None:
+                    for row in rows:
+                        copy.write_row(row)
+
+                yield write
+        else:
+            marks = ", ".join(["%s"] * len(ROW_FIELDS))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model names
+            yield lambda rows: cursor.executemany(sql, list(rows))
+
+
+def _delete_rows(**where: int) -> None:
+    """Delete agreement rows without the per-row delete hook: the caller settles (or
+    rebuilds) the totals they counted in."""
+    meta = ArticleAgreement._meta
+    quote = connection.ops.quote_name
+    conditions = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in where)
+    sql = f"DELETE FROM {quote(meta.db_table)} WHERE {conditions}"  # noqa: S608 - model names
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(where.values()))
 
 
 def _group(editors: Iterable[int]) -> str:
     return ",".join(str(e) for e in editors)
 
 
-def _locked_total(project_id: int, unit: str, editors: Sequence[int]) -> AgreementTotal:
-    group = _group(editors)
-    total = (
-        AgreementTotal.objects.select_for_update()
-        .filter(project_id=project_id, unit=unit, group=group)
-        .first()
-    )
-    if total is not None:
-        return total
-    try:
-        with transaction.atomic():
-            return AgreementTotal.objects.create(
-                project_id=project_id,
-                unit=unit,
-                group=group,
-                editors=list(editors),
-                labels=[],
-                articles=0,
-                stats={},
+def _move_totals(
+    project_id: int,
+    label_ids: Sequence[int],
+    old: Sequence[ArticleAgreement],
+    new: agreement_stats.Chunk | None,
+) -> None:
+    """Take an article's old statistics (its stored rows) out of their group totals and
+    add its new ones (a one-article chunk) in: one query to read the totals, one to write
+    each that changes. A total left with no article is deleted."""
+    # Per (unit, group): the contributions to add (1) or subtract (-1), in that order.
+    moves: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    for row in old:
+        stats = agreement_stats.align(row.stats, row.labels, label_ids)
+        moves.setdefault((row.unit, _group(row.editors)), []).append(
+            (-1, agreement_stats.contribution(stats))
+        )
+    editors: dict[str, list[int]] = {_group(row.editors): list(row.editors) for row in old}
+    if new is not None:
+        for unit in UNITS:
+            stats = new.stats[unit][0]
+            editors[_group(stats["editors"])] = list(stats["editors"])
+            moves.setdefault((unit, _group(stats["editors"])), []).append(
+                (1, agreement_stats.contribution(stats))
             )
-    except IntegrityError:
-        # Another transaction created it first; wait for its lock.
-        return AgreementTotal.objects.select_for_update().get(
-            project_id=project_id, unit=unit, group=group
-        )
-
-
-def _apply(row: ArticleAgreement, sign: int, label_ids: Sequence[int], *, create: bool) -> None:
-    """Add (sign 1) or subtract (sign -1) an article's statistics to its group's total."""
-    if create:
-        total = _locked_total(row.project_id, row.unit, row.editors)
-    else:
-        total = (
-            AgreementTotal.objects.select_for_update()
-            .filter(project_id=row.project_id, unit=row.unit, group=_group(row.editors))
-            .first()
-        )
-        if total is None:
-            return
-    part = agreement_stats.contribution(agreement_stats.align(row.stats, row.labels, label_ids))
-    current = agreement_stats.align(total.stats, total.labels, label_ids) if total.stats else None
-    summed = agreement_stats.add(current, part, sign)
-    if summed["articles"] <= 0:
-        total.delete()
+    if not moves:
         return
-    total.stats = summed
-    total.labels = list(label_ids)
-    total.articles = summed["articles"]
-    total.save(update_fields=["stats", "labels", "articles", "updated_at"])
+    # Locked in one order, so that two refreshes moving articles between the same groups
+    # cannot deadlock.
+    totals = {
+        (total.unit, total.group): total
+        for total in AgreementTotal.objects.select_for_update()
+        .filter(project_id=project_id, group__in={group for _, group in moves})
+        .order_by("unit", "group")
+    }
+    created, emptied = [], []
+    for (unit, group), steps in moves.items():
+        total = totals.get((unit, group))
+        summed = None
+        if total is not None and total.stats:
+            summed = agreement_stats.align(total.stats, total.labels, label_ids)
+        for sign, part in steps:
+            if sign < 0 and total is None:
+                continue  # nothing counted it
+            summed = agreement_stats.add(summed, part, sign)
+            if summed["articles"] <= 0:
+                summed = None  # the total goes, and what follows starts afresh
+        if summed is None:
+            if total is not None and total.pk is not None:
+                emptied.append(total.pk)
+        elif total is None:
+            created.append(
+                AgreementTotal(
+                    project_id=project_id,
+                    unit=unit,
+                    group=group,
+                    editors=editors[group],
+                    labels=list(label_ids),
+                    articles=summed["articles"],
+                    stats=summed,
+                )
+            )
+        else:
+            total.stats, total.labels, total.articles = summed, list(label_ids), summed["articles"]
+            total.save(update_fields=["stats", "labels", "articles", "updated_at"])
+    if emptied:
+        AgreementTotal.objects.filter(pk__in=emptied).delete()
+    if created:
+        AgreementTotal.objects.bulk_create(created)
+
+
+# --- Keeping in step ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    project_id: int
+    compared: list[int] | None  # the editors of the stored statistics, if any
+    submitted: Submitted
+
+
+def _state(article_id: int) -> _State | None:
+    """What decides whether the article needs a refresh, in one query."""
+    stored = ArticleAgreement.objects.filter(article=OuterRef("pk")).values("editors")[:1]
+    rows = list(
+        Article.objects.filter(pk=article_id)
+        .annotate(
+            entry=FilteredRelation(
+                "annotations",
+                condition=Q(
+                    annotations__kind=Annotation.Kind.EDITOR,
+                    annotations__status=Annotation.Status.SUBMITTED,
+                ),
+            ),
+            compared=Subquery(stored, output_field=ArticleAgreement._meta.get_field("editors")),
+        )
+        .order_by("entry__annotator_id")
+        .values_list("project_id", "compared", "entry__id", "entry__annotator_id", "entry__version")
+    )
+    if not rows:
+        return None
+    submitted = [(pk, editor, version) for _, _, pk, editor, version in rows if pk is not None]
+    return _State(project_id=rows[0][0], compared=rows[0][1], submitted=submitted)
 
 
 def refresh_article(article: Article) -> None:
     """Recompute the article's statistics from its submitted annotations, and its group
     totals. Call inside the transaction that changed an annotation of the article."""
-    with transaction.atomic():
-        # One refresh at a time per project: totals are shared by every article of an editor
-        # group, and row locks taken in different orders by concurrent submits deadlock.
-        list(Project.objects.select_for_update().filter(pk=article.project_id).values("pk"))
-        label_ids = _label_ids(article.project_id)
-        old = {
-            row.unit: row
-            for row in ArticleAgreement.objects.select_for_update().filter(article_id=article.pk)
-        }
-        inputs = _inputs([article.pk], label_ids) if label_ids else []
-        if not inputs:
-            for row in old.values():
-                _apply(row, -1, label_ids, create=False)
-                row.totals_updated = True  # the delete hook must not subtract it again
-                row.delete()
+    _refresh(article.pk)
+
+
+def _refresh(article_id: int, *, leaving: int | None = None) -> None:
+    """:func:`refresh_article`, when needed: when the article has statistics stored or two
+    editors submitted it; with `leaving` (an editor whose annotation is no longer
+    submitted), only when that editor's work was compared."""
+    # No savepoint: nothing here is expected to fail and be recovered from, and a failure
+    # must undo the save that called it anyway.
+    with transaction.atomic(savepoint=False):
+        _lock_project(article_id=article_id)
+        state = _state(article_id)
+        if state is None:
             return
-        computed = agreement_stats.compute(inputs, len(label_ids), UNITS)
-        # Lock every total this refresh touches in one order, so that two refreshes moving
-        # articles between the same editor groups cannot deadlock.
-        groups = {_group(row.editors) for row in old.values()}
-        groups.add(_group(computed[UNITS[0]][0]["editors"]))
-        list(
-            AgreementTotal.objects.select_for_update()
-            .filter(project_id=article.project_id, group__in=groups)
-            .order_by("unit", "group")
-            .values_list("pk", flat=True)
-        )
-        for unit in UNITS:
-            fields = _row_fields(computed[unit][0], label_ids)
-            row = old.get(unit)
-            if row is not None:
-                _apply(row, -1, label_ids, create=False)
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                row.save()
-            else:
-                row = ArticleAgreement.objects.create(
-                    article_id=article.pk, project_id=article.project_id, unit=unit, **fields
-                )
-            _apply(row, 1, label_ids, create=True)
+        if leaving is not None and leaving not in (state.compared or ()):
+            return
+        if len(state.submitted) < 2 and state.compared is None:
+            return
+        label_ids = _label_ids(state.project_id)
+        old = list(ArticleAgreement.objects.filter(article_id=article_id)) if state.compared else []
+        new = None
+        if len(state.submitted) >= 2 and label_ids:
+            batch = _batch([article_id], {article_id: state.submitted}, label_ids)
+            new = next(agreement_stats.compute_batch(batch, len(label_ids), UNITS))
+        _move_totals(state.project_id, label_ids, old, new)
+        if old:
+            _delete_rows(article=article_id)
+        if new is not None:
+            ArticleAgreement.objects.bulk_create(_rows(new, state.project_id, label_ids))
 
 
-def annotation_saved(annotation: Annotation) -> None:
-    """The hook: refresh when an editor's annotation is submitted, or when one that was
-    compared changes (a correction, or going back to in progress)."""
+def annotation_saved(annotation: Annotation, *, previous_status: str | None = None) -> None:
+    """The hook: refresh when the article's submitted editor annotations may have changed
+    (a submit, a correction of a submitted annotation, going back to in progress).
+
+    With `previous_status` (the status before this save), a save of an annotation that
+    stays in progress costs no query. Otherwise a save costs one query (two on
+    PostgreSQL, with the lock) when there is nothing to refresh: fewer than two editors
+    submitted and nothing stored, or an annotation in progress whose editor was not
+    compared.
+    """
     if annotation.kind != Annotation.Kind.EDITOR:
         return
-    if annotation.status != Annotation.Status.SUBMITTED:
-        compared = (
-            ArticleAgreement.objects.filter(article_id=annotation.article_id)
-            .values_list("editors", flat=True)
-            .first()
-        )
-        if not compared or annotation.annotator_id not in compared:
-            return
-    refresh_article(Article.objects.get(pk=annotation.article_id))
+    submitted = Annotation.Status.SUBMITTED
+    if annotation.status == submitted:
+        _refresh(annotation.article_id)
+    elif previous_status in (None, submitted):
+        _refresh(annotation.article_id, leaving=annotation.annotator_id)
 
 
 def subtract_deleted(row: ArticleAgreement) -> None:
     """An article's statistics went away with the article: take them out of its total."""
-    if getattr(row, "totals_updated", False):
-        return
-    with transaction.atomic():
-        _apply(row, -1, _label_ids(row.project_id), create=False)
+    with transaction.atomic(savepoint=False):
+        _move_totals(row.project_id, _label_ids(row.project_id), [row], None)
+
+
+# --- Rebuilding --------------------------------------------------------------------------
 
 
 @dataclass
@@ -243,59 +453,51 @@ class RecomputeSummary:
 
 
 def recompute_project(project: Project, *, batch: int = BATCH_ARTICLES) -> RecomputeSummary:
-    """Rebuild every statistic and total of the project from its submitted annotations."""
+    """Rebuild every statistic and total of the project from its submitted annotations.
+
+    The rows are deleted and written anew: per batch of articles, two reads (texts and
+    spans, straight from the driver into numpy), the computation chunk by chunk, and the
+    rows written as they are computed (PostgreSQL: one COPY per batch).
+    """
     summary = RecomputeSummary()
-    label_ids = _label_ids(project.pk)
     with transaction.atomic():
+        _lock_project(project_id=project.pk)
+        label_ids = _label_ids(project.pk)
+        summary.articles = Article.objects.filter(project=project).count()
+        computed_at = {
+            (article, unit): when
+            for article, unit, when in _fetch(
+                ArticleAgreement.objects.filter(project=project).values_list(
+                    "article_id", "unit", "computed_at"
+                )
+            )
+        }
+        # Rows and totals are all rebuilt: no need for the per-row delete hook.
         AgreementTotal.objects.filter(project=project).delete()
+        _delete_rows(project=project.pk)
+        submitted = _submitted(Annotation.objects.filter(article__project=project))
+        compared = sorted(a for a, rows in submitted.items() if len(rows) >= 2 and label_ids)
+        labels = json.dumps(label_ids)
+        now = ArticleAgreement._meta.get_field("computed_at").get_db_prep_save(
+            timezone.now(), connection
+        )
         totals: dict[tuple[str, str], dict] = {}
         editors_of: dict[str, list[int]] = {}
-        seen: set[int] = set()
-        article_ids = list(
-            Article.objects.filter(project=project).order_by("pk").values_list("pk", flat=True)
-        )
-        summary.articles = len(article_ids)
-        for first in range(0, len(article_ids), batch):
-            chunk = article_ids[first : first + batch]
-            inputs = _inputs(chunk, label_ids) if label_ids else []
-            if not inputs:
-                continue
-            computed, chunk_totals = agreement_stats.compute_with_totals(
-                inputs, len(label_ids), UNITS
-            )
-            existing = {
-                (row.article_id, row.unit): row
-                for row in ArticleAgreement.objects.filter(
-                    article_id__in=[a.key for a in inputs]
-                ).only("pk", "article_id", "unit")
-            }
-            to_create, to_update = [], []
-            for unit in UNITS:
-                for article, stats in zip(inputs, computed[unit], strict=True):
-                    seen.add(article.key)
-                    fields = _row_fields(stats, label_ids)
-                    row = existing.get((article.key, unit))
-                    if row is None:
-                        to_create.append(
-                            ArticleAgreement(
-                                article_id=article.key, project=project, unit=unit, **fields
+        for first in range(0, len(compared), batch):
+            chosen = compared[first : first + batch]
+            data = _batch(chosen, submitted, label_ids)
+            with _row_writer() as write:
+                for chunk in agreement_stats.compute_batch(
+                    data, len(label_ids), UNITS, totals=True
+                ):
+                    write(_row_values(chunk, project.pk, labels, computed_at, now))
+                    for unit in UNITS:
+                        for editors, total in chunk.totals[unit].items():
+                            group = _group(editors)
+                            editors_of[group] = list(editors)
+                            totals[unit, group] = agreement_stats.add(
+                                totals.get((unit, group)), total
                             )
-                        )
-                    else:
-                        for name, value in fields.items():
-                            setattr(row, name, value)
-                        to_update.append(row)
-                for editors, total in chunk_totals[unit].items():
-                    key = (unit, _group(editors))
-                    editors_of[key[1]] = list(editors)
-                    totals[key] = agreement_stats.add(totals.get(key), total)
-            ArticleAgreement.objects.bulk_create(to_create, batch_size=500)
-            ArticleAgreement.objects.bulk_update(
-                to_update, ["editors", "versions", "labels", "stats", "units", "score"], 500
-            )
-        stale = ArticleAgreement.objects.filter(project=project).exclude(article_id__in=seen)
-        summary.removed = stale.count() // len(UNITS)
-        stale.delete()  # the totals are gone already, so the delete hook changes nothing
         AgreementTotal.objects.bulk_create(
             [
                 AgreementTotal(
@@ -310,7 +512,8 @@ def recompute_project(project: Project, *, batch: int = BATCH_ARTICLES) -> Recom
                 for (unit, group), total in totals.items()
             ]
         )
-    summary.compared = len(seen)
+    summary.compared = len(compared)
+    summary.removed = len({article for article, _ in computed_at} - set(compared))
     summary.groups = len({group for _, group in totals})
     return summary
 

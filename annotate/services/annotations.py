@@ -361,9 +361,10 @@ def save_annotation(
         Annotation.objects.filter(pk=head.pk).update(
             version=number, status=new_status, final=new_final, updated_at=now
         )
+        previous_status = head.status
         head.version, head.status, head.final, head.updated_at = number, new_status, new_final, now
         _copy_head(head, annotation)
-        _after_save(head)
+        _after_save(head, previous_status)
     kept = [row for key, row in current_spans.items() if key not in change.removed]
     new = [
         SpanRow(s.pk, s.start, s.end, s.label.key, s.label.order, s.text, s.source_id)
@@ -504,11 +505,11 @@ def _stale(head: Annotation, base_version: int) -> StaleVersion:
     )
 
 
-def _after_save(annotation: Annotation) -> None:
+def _after_save(annotation: Annotation, previous_status: str) -> None:
     """Hook for derived data that must stay in step with the annotation (same transaction)."""
     from .agreement import annotation_saved  # here: agreement imports nothing from this module
 
-    annotation_saved(annotation)
+    annotation_saved(annotation, previous_status=previous_status)
 
 
 def restore_version(

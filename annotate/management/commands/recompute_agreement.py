@@ -18,6 +18,10 @@ class Command(BaseCommand):
         "or to check: it gives the same figures."
     )
 
+    # The system checks import every view and URL to check them, which takes as long as a
+    # recompute of a thousand articles; this command needs only the models.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", help="Slug of one project; all projects by default.")
 
