@@ -5,7 +5,7 @@
 Builds a throwaway SQLite database in a temporary folder (or uses DATABASE_URL if set, at
 your own risk: it creates two projects there), fills it with articles of about 5,000
 characters, each with a final gold annotation of 40 spans, then streams the export twice
-per size and format: once timed (MB/s), once under tracemalloc (peak Python memory while
+per size and format: once timed (MB/s, spans/s), once under tracemalloc (peak Python memory while
 streaming). It also streams once through Django's test client, the whole HTTP stack. It
 asserts nothing; it prints a table. Flat memory means the peak does not grow with the
 number of articles.
@@ -187,7 +187,7 @@ def main() -> None:
         print()
         print(
             f"{'articles':>9} {'format':>6} {'MB':>8} {'seconds':>8} {'cpu s':>6} {'MB/s':>7} "
-            f"{'peak MiB':>9} {'http s':>7} {'http MB/s':>9} {'maxrss MiB':>10}"
+            f"{'spans/s':>8} {'peak MiB':>9} {'http s':>7} {'http MB/s':>9} {'maxrss MiB':>10}"
         )
         for count, project in projects.items():
             for format in args.formats:
@@ -204,7 +204,7 @@ def main() -> None:
                 mb = size / 1e6
                 print(
                     f"{count:>9,} {format:>6} {mb:>8.1f} {seconds:>8.2f} {cpu:>6.2f} "
-                    f"{mb / seconds:>7.1f} "
+                    f"{mb / seconds:>7.1f} {count * SPANS / seconds:>8,.0f} "
                     f"{peak / 2**20:>9.1f} {http_seconds:>7.2f} {mb / http_seconds:>9.1f} "
                     f"{rss:>10.0f}"
                 )

@@ -224,6 +224,65 @@ def test_chunked_export_reads_every_record_once(corpus, project):
     assert len(editors) == len(set(editors)) == 5
 
 
+@pytest.mark.parametrize("versions_per_query", [1, 100])
+def test_spans_are_read_as_of_each_annotations_own_version(
+    corpus, project, reviewer, monkeypatch, versions_per_query
+):
+    from annotate.services import exporting, versions
+
+    monkeypatch.setattr(exporting, "VERSIONS_PER_QUERY", versions_per_query)
+    one, two = corpus["one"], corpus["two"]
+    for marks in ([("Aleppo", "LOCATION")], [], [("Three", "SOURCE"), ("Aleppo", "ACTOR")]):
+        set_gold(one, reviewer, spans_at(TEXTS[0], *marks), final=False)
+    keys = exporting.label_keys(project)
+    texts = {one.pk: one.text, two.pk: two.text}
+    targets = {
+        article.pk: [
+            exporting.Target(article.pk, gold.pk, version) for version in range(1, gold.version + 1)
+        ]
+        for article, gold in ((one, gold_for(one)), (two, gold_for(two)))
+    }
+    alone = {}
+    for target in targets[one.pk] + targets[two.pk]:
+        alone[target] = exporting.spans_at_versions([target], keys, texts).get(
+            target.annotation_id, []
+        )
+        expected = versions.spans_at_versions({target.annotation_id: target.version})
+        assert [(s["start"], s["end"], s["label"]) for s in alone[target]] == sorted(
+            (s.start, s.end, s.label.key) for s in expected[target.annotation_id]
+        )
+    assert len({str(spans) for spans in alone.values()}) >= 4
+    for first in targets[one.pk]:  # two annotations at different versions, in one query
+        for second in targets[two.pk]:
+            both = exporting.spans_at_versions([first, second], keys, texts)
+            assert both.get(first.annotation_id, []) == alone[first]
+            assert both.get(second.annotation_id, []) == alone[second]
+
+
+@pytest.mark.parametrize("window", [1, 2])
+def test_reading_a_few_articles_at_a_time_gives_the_same_records(
+    corpus, project, monkeypatch, window
+):
+    from annotate.services import exporting
+
+    def read(**options):
+        return [
+            (r["id"], r.get("annotator"), r["version"])
+            for r in exporting.export_records(project, **options)
+        ]
+
+    options = [
+        {"source": source, "final_only": final, "chunk_size": chunk}
+        for source in ("gold", "editors")
+        for final in (False, True)
+        for chunk in (1, 3, 200)
+    ]
+    whole = [read(**o) for o in options]
+    monkeypatch.setattr(exporting, "WINDOW", window)
+    assert [read(**o) for o in options] == whole
+    assert whole[0] == [("one", None, 1), ("two", None, 1), ("three", None, 1)]
+
+
 # --- round trip -------------------------------------------------------------------------
 
 

@@ -11,11 +11,11 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from annotate.exports import FORMATS, render
-from annotate.exports.conll import document, tagged_tokens
-from annotate.exports.jsonl import line
+from annotate.exports.conll import DOCSTART, document, sentences, tagged_tokens
+from annotate.exports.jsonl import dumps, line, ordered
 from annotate.exports.overlap import non_overlapping
 from annotate.exports.spacy import example, words_and_spaces
-from annotate.exports.tokens import tokenize
+from annotate.exports.tokens import plain_tokens, tokenize
 from annotate.exports.w3c import annotations
 
 TEXT = "Kataeb Hezbollah fighters shelled Aleppo. Three people died, the ministry said."
@@ -109,6 +109,27 @@ def test_tokens_cover_every_visible_character_in_order(text, cuts):
             assert cut in boundaries
 
 
+# Text that exercises every rule of the tokenizer: joiners in and out of words, emoji
+# sequences, combining marks, Arabic and Devanagari, CJK punctuation, line breaks of every
+# kind (CRLF included), and the control characters the fast paths use as markers.
+TRICKY = [
+    *"ab Ć.,-'’:\n\r\t \u3000!?…。؟।\"«“(AZ09_\u200d\u2028\x85\x00\x01\x02\x05é\u0301",
+    "🇱🇧", "👩🏽‍🚒", "🔥\u200d.", "مُحَمَّد", "क्षि", "3.5", "10,000", "12:30", "al-Assad's",
+    "don't", "Port-au-Prince", "Mr. Smith", ". The", "! 4", "?\n\nx", "\r\n",
+]  # fmt: skip
+ASCII = [part for part in TRICKY if part.isascii()]
+tricky_text = st.one_of(
+    st.lists(st.sampled_from(TRICKY), max_size=40).map("".join),
+    st.lists(st.sampled_from(ASCII), max_size=40).map("".join),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(tricky_text, st.text()))
+def test_plain_tokens_are_the_tokens_of_tokenize(text):
+    assert plain_tokens(text) == [t.text for t in tokenize(text)]
+
+
 # --- overlap rule -------------------------------------------------------------------
 
 
@@ -131,6 +152,40 @@ def test_between_equal_lengths_the_earlier_start_then_the_first_listed_wins():
 def test_adjacent_spans_both_survive():
     a, b = span(TEXT, 0, 6, "ACTOR"), span(TEXT, 6, 16, "ACTOR")
     assert non_overlapping([b, a]) == [a, b]
+
+
+def in_a_row(steps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in text order: each (gap, length) step starts `gap` after the last end (a
+    negative gap overlaps it)."""
+    pairs, end = [], 0
+    for gap, length in steps:
+        start = max(0, end + gap)
+        pairs.append((start, start + length))
+        end = start + length
+    return pairs
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=8).map(
+            lambda pairs: [(s, s + n) for s, n in pairs]
+        ),
+        st.lists(st.tuples(st.integers(-2, 3), st.integers(1, 5)), max_size=8).map(in_a_row),
+    )
+)
+def test_the_overlap_rule_keeps_what_a_plain_reading_of_it_keeps(pairs):
+    spans = [{"start": s, "end": e, "label": f"L{i}", "text": ""} for i, (s, e) in enumerate(pairs)]
+    by_rule = sorted(
+        range(len(spans)), key=lambda i: (-(pairs[i][1] - pairs[i][0]), pairs[i][0], i)
+    )
+    kept: list[int] = []
+    for i in by_rule:
+        s, e = pairs[i]
+        if all(e <= pairs[k][0] or pairs[k][1] <= s for k in kept):
+            kept.append(i)
+    expected = [spans[i] for i in sorted(kept, key=lambda i: (pairs[i][0], pairs[i][1]))]
+    assert [s["label"] for s in non_overlapping(spans)] == [s["label"] for s in expected]
 
 
 # --- CoNLL --------------------------------------------------------------------------
@@ -209,6 +264,52 @@ def test_conll_bio_tags_give_back_every_kept_span(text, raw):
     assert bio_spans(tagged_tokens(text, spans)) == expected
 
 
+def reference_document(text: str, spans) -> str:
+    """The CoNLL document written token by token from the rules, as the module states them."""
+    lines = [DOCSTART]
+    for sentence in sentences(text, tagged_tokens(text, spans)):
+        lines.extend(f"{token.text} -X- _ {tag}\n" for token, tag in sentence)
+        lines.append("\n")
+    return "".join(lines)
+
+
+@st.composite
+def text_and_spans(draw):
+    text = draw(tricky_text)
+    spans = []
+    for start, length, label in draw(spans_strategy):
+        if text:
+            start = start % len(text)
+            spans.append(span(text, start, min(len(text), start + length), label))
+    return text, sorted(spans, key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text_and_spans())
+def test_conll_document_is_what_the_token_rules_write(case):
+    text, spans = case
+    assert document(record(text, spans)) == reference_document(text, spans)
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("Rebels shelled Port-au-Prince. Three died.", ["Port-au-Prince", "Three died"]),
+        ("At 12:30, 10,000 people fled.\r\nThe army said so.", ["10,000 people", "The"]),
+        ("Hezbollah's men left. Then they came back.", ["Hezbollah", "men left. "]),
+        ("Fire 🔥\u200d. Then smoke.", ["🔥", "Then"]),
+        ("قال مُحَمَّد. ثم غادر؟ نعم", ["مُحَمَّد", "غادر"]),
+        ("Marks\x00 and\x01 stops\x02 in\x05 text. Yes", ["and", "stops\x02 in"]),
+        ("Every marker: \x00\x01\x02\x03\x04\x05\x06\x07\x08. Gone", ["marker", "Gone"]),
+        ("", []),
+        ("   \n ", []),
+    ],
+)
+def test_conll_document_on_awkward_text(text, parts):
+    spans = [at(text, part, label) for part, label in zip(parts, ["ACTOR", "SOURCE"], strict=False)]
+    assert document(record(text, spans)) == reference_document(text, spans)
+
+
 # --- JSON Lines ---------------------------------------------------------------------
 
 
@@ -230,6 +331,30 @@ def test_jsonl_line_has_fixed_key_order_and_no_raw_unicode_line_breaks():
     ]
     assert data["text"] == text
     assert all(data["text"][s["start"] : s["end"]] == s["text"] for s in data["spans"])
+
+
+def reference_line(record) -> str:
+    return (
+        json.dumps(ordered(record), ensure_ascii=False, separators=(",", ":"))
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+        .replace("\x85", "\\u0085")
+        + "\n"
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text_and_spans(),
+    st.text(),
+    st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.integers(), st.text())),
+)
+def test_jsonl_line_is_compact_json_of_the_ordered_record(case, title, extra):
+    text, spans = case
+    text *= 10  # long texts take another road than short strings; the spans still fit
+    value = record(text, spans, title=title, **{f"x{key}": v for key, v in extra.items()})
+    assert line(value) == reference_line(value)
+    assert json.loads(line(value)) == json.loads(dumps(value))
 
 
 # --- spaCy --------------------------------------------------------------------------

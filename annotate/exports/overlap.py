@@ -10,6 +10,7 @@ chosen is left out whole, never cut, so every exported entity is a span someone 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -20,6 +21,10 @@ S = TypeVar("S", bound=ExportSpan)
 
 def non_overlapping(spans: Sequence[S]) -> list[S]:
     """The spans kept under the longest-wins rule, in text order."""
+    if all(a["start"] < a["end"] <= b["start"] for a, b in itertools.pairwise(spans)) and (
+        not spans or spans[-1]["start"] < spans[-1]["end"]
+    ):
+        return list(spans)  # in text order already, and none overlaps another: all kept
     order = sorted(
         range(len(spans)),
         key=lambda i: (-(spans[i]["end"] - spans[i]["start"]), spans[i]["start"], i),

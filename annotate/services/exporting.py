@@ -1,28 +1,33 @@
 """Reading annotations out for export, in constant memory however large the project.
 
-The database is read in chunks of ``chunk_size`` annotations with keyset pagination (each
-chunk is one query for the annotations, one for their articles, one for their spans and, for
-gold, one for who wrote them), so memory depends on the chunk size, never on the project
-size, and no cursor stays open between chunks while a response streams. Each record carries
-the annotation version its spans were read at: spans are read *as of that version*, so a
-save that lands while an export runs cannot mix two versions into one record.
+The annotations to export are listed a window of ``WINDOW`` articles at a time, and read in
+chunks of ``chunk_size`` (each chunk is one query for their articles, one for their spans
+and, for gold, one for who wrote them and one for who submitted the article), so memory
+depends on the window and chunk sizes, never on the project size, and no cursor stays open
+while a response streams. Each record carries the annotation version its spans were read
+at: spans are read *as of that version*, so a save that lands while an export runs cannot
+mix two versions into one record.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..exports import ExportRecord, ExportSpan
 from ..models import Annotation, AnnotationVersion, Article, Label, Project, Span
 
 Source = Literal["gold", "editors"]
 SOURCES: tuple[Source, ...] = ("gold", "editors")
+Row = tuple[int, int, int, str, bool, str | None]  # id, article, version, status, final, annotator
 CHUNK_SIZE = 200
+WINDOW = 1000
+VERSIONS_PER_QUERY = 100
 
 
 @dataclass(frozen=True)
@@ -71,95 +76,123 @@ def export_records(
     """Every annotation of `source` in the project as an export record, by article id (an
     article's editor annotations in the order they were started)."""
     keys = label_keys(project)
-    query = annotations_to_export(project, source=source, final_only=final_only).order_by(
-        "article_id", "id"
-    )
+    rows = _rows(project, annotations_to_export(project, source=source, final_only=final_only))
+    while chunk := list(itertools.islice(rows, chunk_size)):
+        yield from _chunk_records(chunk, keys, gold=source == "gold")
+
+
+def _rows(project: Project, query: QuerySet[Annotation]) -> Iterator[Row]:
+    """(id, article id, version, status, final, annotator) of each annotation of `query`, by
+    article id then id, read a window of WINDOW articles at a time: the window's upper end
+    is found on the index of the project's articles, so each query sorts one window
+    whatever the project's size (paging with LIMIT would make the database sort everything
+    after the page, again for every page)."""
+    articles = Article.objects.filter(project=project).order_by("id").values_list("id", flat=True)
     fields = ("id", "article_id", "version", "status", "final", "annotator__username")
-    after: tuple[int, int] | None = None
+    low = 0
     while True:
-        page = query
-        if after is not None:
-            page = page.filter(Q(article_id__gt=after[0]) | Q(article_id=after[0], id__gt=after[1]))
-        rows = list(page.values(*fields)[:chunk_size])
-        if not rows:
+        high = articles.filter(id__gte=low)[WINDOW : WINDOW + 1].first()
+        window = query.filter(article_id__gte=low)
+        if high is not None:
+            window = window.filter(article_id__lt=high)
+        yield from window.order_by("article_id", "id").values_list(*fields)
+        if high is None:
             return
-        after = (rows[-1]["article_id"], rows[-1]["id"])
-        yield from _chunk_records(rows, keys, gold=source == "gold")
+        low = high
 
 
-def _chunk_records(rows: list[dict], keys: dict[int, str], *, gold: bool) -> Iterator[ExportRecord]:
-    targets = [Target(r["article_id"], r["id"], r["version"]) for r in rows]
+def _chunk_records(rows: list[Row], keys: dict[int, str], *, gold: bool) -> Iterator[ExportRecord]:
+    targets = [
+        Target(article_id, annotation_id, version)
+        for annotation_id, article_id, version, *_ in rows
+    ]
     articles = _articles({t.article_id for t in targets})
-    spans = spans_at_versions(targets, keys, {a: articles[a]["text"] for a in articles})
+    spans = spans_at_versions(targets, keys, {a: fields[3] for a, fields in articles.items()})
     if gold:
         authors = version_authors(targets)
-        editors = submitted_editors({t.article_id for t in targets})
-    for row, target in zip(rows, targets, strict=True):
-        article = articles[target.article_id]
+        editors = submitted_editors(articles)
+    for annotation_id, article_id, version, status, final, annotator in rows:
+        external_id, title, url, text = articles[article_id]
         record: ExportRecord = {
-            "id": article["external_id"],
-            "article": target.article_id,
-            "title": article["title"],
-            "url": article["url"],
-            "text": article["text"],
-            "spans": spans.get(target.annotation_id, []),
+            "id": external_id,
+            "article": article_id,
+            "title": title,
+            "url": url,
+            "text": text,
+            "spans": spans.get(annotation_id, []),
             "source": "gold" if gold else "editor",
-            "version": target.version,
+            "version": version,
         }
         if gold:
-            record["adjudicator"] = authors.get((target.annotation_id, target.version))
-            record["annotators"] = editors.get(target.article_id, [])
-            record["final"] = row["final"]
+            record["adjudicator"] = authors.get((annotation_id, version))
+            record["annotators"] = editors.get(article_id, [])
+            record["final"] = final
         else:
-            record["annotator"] = row["annotator__username"]
-            record["status"] = row["status"]
+            record["annotator"] = annotator
+            record["status"] = status
         yield record
 
 
-def _articles(ids: Iterable[int]) -> dict[int, dict]:
-    query = Article.objects.filter(id__in=list(ids)).values(
-        "id", "external_id", "title", "url", "text", "sha256"
+def _articles(ids: Iterable[int]) -> dict[int, tuple[str, str, str, str]]:
+    """External id, title, URL and text of each article."""
+    query = (
+        Article.objects.filter(id__in=list(ids))
+        .order_by()
+        .values_list("id", "external_id", "title", "url", "text")
     )
-    return {a["id"]: a for a in query}
+    return {article_id: rest for article_id, *rest in query}
 
 
 def spans_at_versions(
     targets: Sequence[Target], keys: dict[int, str], texts: dict[int, str]
 ) -> dict[int, list[ExportSpan]]:
-    """The spans of each target annotation as of its version, in one query, sorted by
-    (start, end, label key). Span text is cut from the article text, so
-    ``text[start:end] == span["text"]`` holds by construction."""
+    """The spans of each target annotation as of its version, in one query (one per
+    VERSIONS_PER_QUERY distinct versions), sorted by (start, end, label key). Span text is
+    cut from the article text, so ``text[start:end] == span["text"]`` holds by
+    construction."""
     if not targets:
         return {}
-    wanted = {t.annotation_id: t for t in targets}
-    low = min(t.version for t in targets)
-    high = max(t.version for t in targets)
-    rows = (
-        Span.objects.filter(annotation_id__in=list(wanted), added_in__lte=high)
-        .filter(Q(removed_in__isnull=True) | Q(removed_in__gt=low))
-        .values_list("annotation_id", "start", "end", "label_id", "added_in", "removed_in")
-    )
+    by_version: dict[int, list[int]] = defaultdict(list)
+    for target in targets:
+        by_version[target.version].append(target.annotation_id)
     found: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-    for annotation_id, start, end, label_id, added_in, removed_in in rows:
-        version = wanted[annotation_id].version
-        if added_in <= version and (removed_in is None or removed_in > version):
+    versions = list(by_version.items())
+    # One condition per version; at most VERSIONS_PER_QUERY of them OR'ed in one query, as
+    # SQLite nests each OR one level deeper and refuses an expression 1,000 levels deep.
+    for first in range(0, len(versions), VERSIONS_PER_QUERY):
+        alive = Q()
+        for version, ids in versions[first : first + VERSIONS_PER_QUERY]:
+            alive |= Q(annotation_id__in=ids, added_in__lte=version) & (
+                Q(removed_in__isnull=True) | Q(removed_in__gt=version)
+            )
+        rows = (
+            Span.objects.filter(alive)
+            .order_by()  # the default ordering joins three tables; the lists are sorted below
+            .values_list("annotation_id", "start", "end", "label_id")
+        )
+        for annotation_id, start, end, label_id in rows:
             found[annotation_id].append((start, end, keys[label_id]))
+    articles = {t.annotation_id: t.article_id for t in targets}
     result: dict[int, list[ExportSpan]] = {}
     for annotation_id, items in found.items():
-        text = texts[wanted[annotation_id].article_id]
+        text = texts[articles[annotation_id]]
+        items.sort()
         result[annotation_id] = [
-            {"start": s, "end": e, "label": label, "text": text[s:e]}
-            for s, e, label in sorted(items)
+            {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in items
         ]
     return result
 
 
 def version_authors(targets: Sequence[Target]) -> dict[tuple[int, int], str]:
     """Who wrote each (annotation, version), in one query."""
-    rows = AnnotationVersion.objects.filter(
-        annotation_id__in=[t.annotation_id for t in targets],
-        number__in={t.version for t in targets},
-    ).values_list("annotation_id", "number", "author__username")
+    rows = (
+        AnnotationVersion.objects.filter(
+            annotation_id__in=[t.annotation_id for t in targets],
+            number__in={t.version for t in targets},
+        )
+        .order_by()
+        .values_list("annotation_id", "number", "author__username")
+    )
     return {(a, n): who for a, n, who in rows}
 
 
