@@ -546,10 +546,7 @@ def restore_version(
 
 
 def current_span_inputs(annotation: Annotation) -> list[SpanInput]:
-    return [
-        SpanInput(s.start, s.end, s.label.key, s.text, s.source_id)
-        for s in annotation.current_spans()
-    ]
+    return [SpanInput(r.start, r.end, r.label, r.text, r.source) for r in current_rows(annotation)]
 
 
 def spans_for_annotations(annotation_ids: Iterable[int]) -> dict[int, list[Span]]:

@@ -485,9 +485,8 @@ def relabel_gold_span(
     if not Label.objects.filter(project_id=article.project_id, key=label).exists():
         raise InvalidSpans(f"label {label!r} is not a label of this project.")
     source = _matching_editor_span(article, span.start, span.end, label) or span.source_id
-    spans = [s for s in current_span_inputs(gold) if s.key != _key(span)]
-    if SpanKey(span.start, span.end, label) not in {s.key for s in spans}:
-        spans.append(SpanInput(span.start, span.end, label, source=source))
+    others = [s for s in current_span_inputs(gold) if s.key != _key(span)]
+    spans = _with_span(others, SpanInput(span.start, span.end, label, source=source))
     return _write(
         article,
         reviewer,
@@ -516,10 +515,7 @@ def add_gold_span(
     """Add a span the reviewer drew; if an editor marked exactly this span, it is the source."""
     gold = gold_for(article)
     source = _matching_editor_span(article, start, end, label)
-    current = current_span_inputs(gold)
-    spans = [*current]
-    if SpanKey(start, end, label) not in {s.key for s in current}:
-        spans.append(SpanInput(start, end, label, source=source))
+    spans = _with_span(current_span_inputs(gold), SpanInput(start, end, label, source=source))
     return _write(
         article,
         reviewer,
@@ -530,6 +526,11 @@ def add_gold_span(
         note=note,
         request_key=request_key,
     )
+
+
+def _with_span(spans: list[SpanInput], span: SpanInput) -> list[SpanInput]:
+    """`spans` with `span` added, unless a span with its offsets and label is there."""
+    return spans if span.key in {s.key for s in spans} else [*spans, span]
 
 
 def _matching_editor_span(article: Article, start: int, end: int, label: str) -> int | None:
