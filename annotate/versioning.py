@@ -1,6 +1,7 @@
 """Span-set arithmetic behind versioned annotations. Pure: no Django.
 
-A span is identified by ``(start, end, label)``; an annotation state is a set of them.
+A span is identified by ``(start, end, label)``; an annotation state is a set of them, plus
+(facts) the attributes of each span and the relations between spans (:class:`State`).
 
 Summaries. A version's summary counts every span it added and removed per label, and
 breaks out relabels (a span removed and another added at the same offsets with another
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 
@@ -21,6 +22,18 @@ class SpanKey(NamedTuple):
     start: int
     end: int
     label: str
+
+
+class RelationKey(NamedTuple):
+    """A relation is identified by its two ends and its type, never by stored row ids, so it
+    survives any reordering of spans and any change of its ends' attributes."""
+
+    from_span: SpanKey
+    to_span: SpanKey
+    type: str
+
+
+Attributes = Mapping[str, object]
 
 
 def _pair_relabels(
@@ -114,6 +127,7 @@ def describe(summary: Mapping) -> str:
     parts = [f"+{n} {label}" for label, n in sorted(added.items()) if n > 0]
     parts += [f"\u2212{n} {label}" for label, n in sorted(removed.items()) if n > 0]
     parts += [f"{old}\u2192{new} \u00d7{n}" for old, new, n in relabels]
+    parts += _describe_facts(summary)
     status = summary.get("status")
     if status == "submitted":
         parts.append("submitted")
@@ -199,3 +213,203 @@ def compare(old: Iterable[SpanKey], new: Iterable[SpanKey]) -> list[SpanDiff]:
         else:
             rows.append(SpanDiff("added", s))
     return sorted(rows, key=lambda r: (r.span.start, -r.span.end, r.span.label, r.kind))
+
+
+# Facts: an annotation's state is its spans, their attributes and the relations between them.
+
+
+@dataclass(frozen=True)
+class State:
+    """An annotation's whole content at one version.
+
+    ``attributes`` holds only spans that have some (a span without attributes has no entry;
+    values are never None: "not given" is a missing key), and only spans of ``spans``.
+    """
+
+    spans: frozenset[SpanKey] = frozenset()
+    attributes: Mapping[SpanKey, Attributes] = field(default_factory=dict)
+    relations: frozenset[RelationKey] = frozenset()
+
+    def __post_init__(self) -> None:
+        spans = frozenset(self.spans)
+        clean = {}
+        for key, values in self.attributes.items():
+            kept = {k: v for k, v in values.items() if v is not None}
+            if kept and key in spans:
+                clean[key] = kept
+        object.__setattr__(self, "spans", spans)
+        object.__setattr__(self, "attributes", clean)
+        object.__setattr__(self, "relations", frozenset(self.relations))
+
+    def attributes_of(self, span: SpanKey) -> dict[str, object]:
+        return dict(self.attributes.get(span, {}))
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """What turns one :class:`State` into another: the span change, the attributes of spans
+    both states hold (``{span: (old, new)}``), and relations added and removed."""
+
+    spans: Change
+    attributes: Mapping[SpanKey, tuple[Attributes, Attributes]]
+    relations_added: frozenset[RelationKey]
+    relations_removed: frozenset[RelationKey]
+
+    def is_empty(self) -> bool:
+        return (
+            self.spans.is_empty()
+            and not self.attributes
+            and not self.relations_added
+            and not self.relations_removed
+        )
+
+    def touched(self) -> set[tuple[int, int]]:
+        """The offsets of every span this change adds, removes, re-attributes or relates."""
+        spans = set(self.spans.added | self.spans.removed) | set(self.attributes)
+        for relation in self.relations_added | self.relations_removed:
+            spans.update((relation.from_span, relation.to_span))
+        return {(s.start, s.end) for s in spans}
+
+    def summary(self) -> dict[str, dict]:
+        """The span summary (:meth:`Change.summary`), plus, when there are any,
+        ``"attributes": {"CASUALTY.low": {"changed": n, "from"?, "to"?}}`` (old and new value
+        when one span changed it) and ``"relations": {"added": {TYPE: n}, "removed": {...}}``.
+        """
+        result = self.spans.summary()
+        changed: dict[str, list[tuple[object, object]]] = {}
+        for span, (old, new) in sorted(self.attributes.items()):
+            for key in sorted(set(old) | set(new)):
+                if old.get(key) != new.get(key):
+                    changed.setdefault(f"{span.label}.{key}", []).append(
+                        (old.get(key), new.get(key))
+                    )
+        if changed:
+            result["attributes"] = {}
+            for name, values in changed.items():
+                entry: dict[str, object] = {"changed": len(values)}
+                if len(values) == 1:
+                    entry["from"], entry["to"] = values[0]
+                result["attributes"][name] = entry
+        if self.relations_added or self.relations_removed:
+            result["relations"] = {
+                "added": dict(sorted(Counter(r.type for r in self.relations_added).items())),
+                "removed": dict(sorted(Counter(r.type for r in self.relations_removed).items())),
+            }
+        return result
+
+
+def diff_states(old: State, new: State) -> StateChange:
+    both = old.spans & new.spans
+    attributes = {
+        span: (old.attributes_of(span), new.attributes_of(span))
+        for span in both
+        if old.attributes_of(span) != new.attributes_of(span)
+    }
+    return StateChange(
+        spans=diff(old.spans, new.spans),
+        attributes=attributes,
+        relations_added=new.relations - old.relations,
+        relations_removed=old.relations - new.relations,
+    )
+
+
+def merge_states(base: State, ours: State, theirs: State) -> State:
+    """Three-way merge of whole states, like :func:`merge` for span sets.
+
+    Refused (MergeConflict) when anything our side touched (a span added or removed, a
+    span's attributes, a relation's two ends) overlaps in the text anything their side
+    touched. Otherwise both changes concern disjoint spans and are both kept.
+    """
+    our, their = diff_states(base, ours), diff_states(base, theirs)
+    their_at = sorted(their.touched())
+    clash = sorted(a for a in our.touched() if any(_overlaps(a, b) for b in their_at))
+    if clash:
+        raise MergeConflict(clash)
+    spans = apply(theirs.spans, our.spans)
+    attributes = {k: v for k, v in theirs.attributes.items() if k not in our.spans.removed}
+    for span in our.spans.added:
+        attributes[span] = ours.attributes_of(span)
+    for span, (_, new) in our.attributes.items():
+        attributes[span] = new
+    relations = (theirs.relations - our.relations_removed) | our.relations_added
+    relations = frozenset(r for r in relations if r.from_span in spans and r.to_span in spans)
+    return State(spans, attributes, relations)
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "\u2013"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "\u2026"
+
+
+def _describe_facts(summary: Mapping) -> list[str]:
+    """``CASUALTY.low 6→7`` (or ``CASUALTY.low ×3`` over several spans), ``+SAID_BY ×1``."""
+    parts = []
+    attributes = summary.get("attributes")
+    if isinstance(attributes, Mapping):
+        for name, entry in sorted(attributes.items()):
+            if not isinstance(entry, Mapping):
+                continue
+            n = entry.get("changed")
+            if n == 1 and "to" in entry:
+                was, now = _value_text(entry.get("from")), _value_text(entry.get("to"))
+                parts.append(f"{name} {was}\u2192{now}")
+            elif isinstance(n, int) and n > 0:
+                parts.append(f"{name} \u00d7{n}")
+    relations = summary.get("relations")
+    if isinstance(relations, Mapping):
+        added, removed = _counts(relations.get("added")), _counts(relations.get("removed"))
+        parts += [f"+{kind} \u00d7{n}" for kind, n in sorted(added.items())]
+        parts += [f"\u2212{kind} \u00d7{n}" for kind, n in sorted(removed.items())]
+    return parts
+
+
+def has_content_change(summary: Mapping) -> bool:
+    """Whether a version's summary records a change of content (spans, attributes or
+    relations), not only of status or finality."""
+    if not isinstance(summary, Mapping):
+        return False
+    return bool(
+        summary.get("added")
+        or summary.get("removed")
+        or summary.get("attributes")
+        or summary.get("relations")
+    )
+
+
+class AttributeDiff(NamedTuple):
+    """One attribute of a span both states hold, whose value changed (None: not given)."""
+
+    span: SpanKey
+    key: str
+    was: object
+    now: object
+
+
+def compare_attributes(old: State, new: State) -> list[AttributeDiff]:
+    """Every attribute value that changed on a span present in both states, in text order."""
+    rows = []
+    for span, (was, now) in diff_states(old, new).attributes.items():
+        for key in sorted(set(was) | set(now)):
+            if was.get(key) != now.get(key):
+                rows.append(AttributeDiff(span, key, was.get(key), now.get(key)))
+    return sorted(rows, key=lambda r: (r.span.start, -r.span.end, r.span.label, r.key))
+
+
+RelationDiffKind = Literal["same", "added", "removed"]
+
+
+class RelationDiff(NamedTuple):
+    kind: RelationDiffKind
+    relation: RelationKey
+
+
+def compare_relations(old: State, new: State) -> list[RelationDiff]:
+    """Every relation of either state, marked same / added / removed, in text order."""
+    rows = [RelationDiff("same", r) for r in old.relations & new.relations]
+    rows += [RelationDiff("added", r) for r in new.relations - old.relations]
+    rows += [RelationDiff("removed", r) for r in old.relations - new.relations]
+    return sorted(rows, key=lambda r: (r.relation.from_span, r.relation.to_span, r.relation.type))

@@ -1,5 +1,6 @@
 from .agreement import AgreementTotal, AgreementUnit, ArticleAgreement  # noqa: F401 - exported
 from .annotations import Annotation, AnnotationVersion, Span
+from .facts import AttributeDefinition, Relation, RelationType, fact_schema
 from .projects import (
     COLOR_RE,
     LABEL_KEY_RE,
@@ -20,10 +21,14 @@ __all__ = [
     "AnnotationVersion",
     "Article",
     "Assignment",
+    "AttributeDefinition",
     "Label",
     "Membership",
     "Project",
+    "Relation",
+    "RelationType",
     "Role",
     "Span",
+    "fact_schema",
     "text_sha256",
 ]

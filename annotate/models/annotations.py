@@ -199,6 +199,11 @@ class Span(models.Model):
     end = models.PositiveIntegerField()
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
     text = models.TextField()
+    attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The label's attribute values; a change closes this row and adds one.",
+    )
     added_in = models.PositiveIntegerField()
     removed_in = models.PositiveIntegerField(null=True, blank=True)
     source = models.ForeignKey(

@@ -1,0 +1,1 @@
+"""Facts: typed attributes on spans and relations between spans (pure: no Django)."""
