@@ -13,15 +13,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
+from .inputs import InputError, json_problem, parse_datetime
 from .text import TextError, canonicalize
 
 Format = Literal["jsonl", "json", "txt"]
@@ -488,26 +488,17 @@ def _url(value: object, limits: Limits) -> str:
         parts is None
         or parts.scheme.lower() not in ("http", "https")
         or not parts.netloc
-        or any(c.isspace() or unicodedata.category(c) == "Cc" for c in url)
+        or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cs") for c in url)
     ):
         raise _Invalid(f"url is not an http(s) address: {_shorten(url, 80)!r}")
     return url
 
 
 def _published_at(value: object, limits: Limits) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise _Invalid(f"published_at must be an ISO 8601 string, got {_json_type(value)}")
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise _Invalid(
-            f"published_at is not an ISO 8601 date or time: {_shorten(value, 40)!r} "
-            "(e.g. 2024-03-01 or 2024-03-01T14:30:00Z)"
-        ) from None
-    # A time without a zone is taken as UTC, the zone every stored time is in.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_datetime(value, name="published_at")
+    except InputError as exc:
+        raise _Invalid(str(exc).removesuffix(".")) from None
 
 
 def _meta(value: object, limits: Limits) -> dict[str, Any]:
@@ -515,36 +506,11 @@ def _meta(value: object, limits: Limits) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise _Invalid(f"meta must be a JSON object, got {_json_type(value)}")
-    _check_json_value(value)
+    # Meta goes into a JSON column: nothing either database refuses or mangles.
+    problem = json_problem(value, max_depth=MAX_META_DEPTH)
+    if problem:
+        raise _Invalid(f"meta {problem}")
     return value
-
-
-def _check_json_value(value: object) -> None:
-    """Meta goes into a JSON column: no deep nesting, and no string PostgreSQL refuses."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_META_DEPTH:
-            raise _Invalid(f"meta is nested more than {MAX_META_DEPTH} levels deep")
-        if isinstance(item, dict):
-            for key, child in item.items():
-                _check_string(key, "meta")
-                stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str):
-            _check_string(item, "meta")
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise _Invalid("meta contains a number JSON cannot hold")
-
-
-def _check_string(value: str, name: str) -> None:
-    if "\x00" in value:
-        raise _Invalid(f"{name} contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Invalid(f"{name} contains an unpaired surrogate") from None
 
 
 def _one_line(value: str, name: str) -> str:

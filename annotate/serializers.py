@@ -32,6 +32,7 @@ from .models import (
 from .services.annotations import (
     MAX_NOTE_CHARS,
     MAX_SPANS_PER_ANNOTATION,
+    InvalidSpans,
     SpanInput,
     SpanRow,
 )
@@ -364,9 +365,10 @@ SPAN_KEYS = frozenset({"id", "start", "end", "label", "text"})
 
 @extend_schema_field(SpanSerializer)
 class SpanField(serializers.Field):
-    """A span of a write. Its shape is checked here; its types and offsets by the domain
-    (``validate_spans``), which names the span by index. ``id``, as a GET returns it, is
-    accepted and ignored, so a read-modify-write needs no cleaning."""
+    """A span of a write. Its shape and types are checked here (``SpanInput.from_dict``);
+    its offsets and label by the domain (``validate_spans``), which names the span by
+    index. ``id``, as a GET returns it, is accepted and ignored, so a read-modify-write
+    needs no cleaning."""
 
     gold = False
     default_error_messages = {
@@ -385,13 +387,10 @@ class SpanField(serializers.Field):
         missing = [k for k in ("start", "end", "label") if k not in data]
         if missing:
             self.fail("missing", fields=", ".join(missing))
-        return SpanInput(
-            start=data["start"],
-            end=data["end"],
-            label=data["label"],
-            text=data.get("text"),
-            source=data.get("source") if self.gold else None,
-        )
+        try:
+            return SpanInput.from_dict(data, gold=self.gold)
+        except InvalidSpans as exc:
+            raise serializers.ValidationError(exc.detail) from None
 
     def to_representation(self, value):
         return value

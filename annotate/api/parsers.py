@@ -13,7 +13,10 @@ from django.conf import settings
 from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
 
+from ..inputs import json_problem
+
 NDJSON = "application/x-ndjson"
+MAX_BODY_DEPTH = 64
 
 
 class RequestTooLarge(APIException):
@@ -44,19 +47,25 @@ def _reject_constant(name: str) -> object:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser with the size cap, no NaN/Infinity, and a 400 (not a 500) for
-    nesting too deep to parse."""
+    """DRF's JSON parser with the size cap, no NaN/Infinity, nothing the databases cannot
+    store (``inputs.json_problem``), and a 400 (not a 500) for nesting too deep to parse."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         check_size(parser_context)
         encoding = parsers.get_encoding(parser_context or {})
         try:
             reader = codecs.getreader(encoding)(stream)
-            return json.load(reader, parse_constant=_reject_constant)
+            data = json.load(reader, parse_constant=_reject_constant)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply")
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}")
+        # Once, for every field of every endpoint: no string the databases refuse (NUL,
+        # lone surrogates) and no number they cannot hold reaches a serializer.
+        problem = json_problem(data, max_depth=MAX_BODY_DEPTH)
+        if problem:
+            raise ParseError(f"The request body {problem}.")
+        return data
 
 
 class RawBody(bytes):

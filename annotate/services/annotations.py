@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from ..inputs import INT64_MAX, InputError, parse_id, parse_offset, parse_text
 from ..models import Annotation, AnnotationVersion, Article, Assignment, Label, Role, Span
 from ..versioning import MergeConflict, SpanKey, describe, diff, merge
 
@@ -71,21 +72,50 @@ class SpanInput:
         return SpanKey(self.start, self.end, self.label)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> SpanInput:
-        """A span from JSON-like input; InvalidSpans when it is not an object with
-        start, end and label (types are checked by validate_spans)."""
+    def from_dict(cls, data: object, *, gold: bool = False) -> SpanInput:
+        """A span from JSON-like input, its types checked here (so that no list or object
+        reaches a set or the database): InvalidSpans when it is not an object with integer
+        start and end, a string label, an optional string text and, for `gold`, an optional
+        source span id. Offsets against the text are checked by validate_spans."""
         if not isinstance(data, Mapping):
             raise InvalidSpans("Each span must be an object with start, end and label.")
         missing = [k for k in ("start", "end", "label") if k not in data]
         if missing:
             raise InvalidSpans(f"A span is missing {', '.join(missing)}.")
-        return cls(
-            start=data["start"],  # type: ignore[arg-type]
-            end=data["end"],  # type: ignore[arg-type]
-            label=data["label"],  # type: ignore[arg-type]
-            text=data.get("text"),  # type: ignore[arg-type]
-            source=data.get("source"),  # type: ignore[arg-type]
-        )
+        try:
+            start, end = (_json_offset(data[name], name) for name in ("start", "end"))
+            label = parse_text(data["label"], name="label", max_length=32)  # Label.key
+            text = data.get("text")
+            if text is not None:
+                text = parse_text(text, name="text")
+            source = data.get("source") if gold else None
+            if source is not None:
+                source = _json_id(source, "source")
+        except InputError as exc:
+            raise InvalidSpans(str(exc)) from None
+        # Attributes are checked against the label's schema by save_annotation.
+        attributes = data.get("attributes")
+        return cls(start, end, label, text, source, attributes)  # type: ignore[arg-type]
+
+
+def _json_offset(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, not {type(value).__name__}.")
+    return parse_offset(value, name=name)
+
+
+def _json_id(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"A span's {name} must be the id of an editor span.")
+    return parse_id(value, name=name)
+
+
+class RelationInput(NamedTuple):
+    """A relation of a write, its ends given as indexes into the write's span list."""
+
+    from_index: int
+    to_index: int
+    type: str
 
 
 @dataclass
@@ -128,6 +158,10 @@ def _span_problem(span: SpanInput, text: str, labels: dict[str, Label]) -> str |
         return "start must be an integer"
     if not isinstance(span.end, int) or isinstance(span.end, bool):
         return "end must be an integer"
+    if not isinstance(span.label, str):
+        return "label must be a label key (a string)"
+    if span.text is not None and not isinstance(span.text, str):
+        return "text must be a string"
     if span.start < 0:
         return f"start {span.start} is negative"
     if span.end <= span.start:
@@ -427,9 +461,14 @@ def _check_sources(annotation: Annotation, sources: dict[SpanKey, object]) -> No
         return
     if not annotation.is_gold:
         raise InvalidSpans("Only gold spans can name a source span.")
-    wanted = set(sources.values())
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in wanted):
+    # Types first: a list or an object cannot go into a set, an id past 64 bits not into
+    # SQLite's integers.
+    if not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i <= INT64_MAX
+        for i in sources.values()
+    ):
         raise InvalidSpans("A span's source must be the id of an editor span.")
+    wanted = set(sources.values())
     found = set(
         Span.objects.filter(
             pk__in=wanted,

@@ -123,7 +123,10 @@ def _item(where: Issue, obj: object, limits: Limits) -> DatasetItem:
             raise ValueError(f"span {index} must be an object with start, end and label")
         if set(span) - SPAN_KEYS:
             raise ValueError(f"span {index} has unknown fields")
-        inputs.append(SpanInput(span["start"], span["end"], span["label"], span.get("text")))
+        try:
+            inputs.append(SpanInput.from_dict({k: v for k, v in span.items() if k != "id"}))
+        except InvalidSpans as exc:
+            raise ValueError(f"span {index}: {exc.detail.rstrip('.')}") from None
     return DatasetItem(where=where, record=record, spans=inputs, final=final)
 
 
