@@ -10,6 +10,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,24 +47,44 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def is_strong_secret_key(key: str) -> bool:
+    """Django's own rule (`check --deploy`, security.W009): at least 50 characters, at least 5
+    different ones, and not the "django-insecure-" prefix of startproject's keys."""
+    return (
+        len(key) >= SECRET_KEY_MIN_LENGTH
+        and len(set(key)) >= SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        and not key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
 DEBUG = envbool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY and DEBUG:
     SECRET_KEY = DEV_SECRET_KEY
+# Old keys still accepted for signatures made with them (rotation), newest first.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 if not DEBUG and (SECRET_KEY in _KNOWN_BAD_KEYS or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
         "SECRET_KEY is missing or is a known development key. With DEBUG off, set SECRET_KEY to a "
         "long random value, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
     )
-if not DEBUG and len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long when DEBUG is off.")
+for _name, _key in [("SECRET_KEY", SECRET_KEY)] + [
+    (f"SECRET_KEY_FALLBACKS[{n}]", key) for n, key in enumerate(SECRET_KEY_FALLBACKS)
+]:
+    if not DEBUG and (_key in _KNOWN_BAD_KEYS or not is_strong_secret_key(_key)):
+        raise ImproperlyConfigured(
+            f"{_name} is weak: with DEBUG off a key must have at least {SECRET_KEY_MIN_LENGTH} "
+            f"characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones, and not "
+            f"start with {SECRET_KEY_INSECURE_PREFIX!r}. Generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "annotate.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +139,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# DB_POOL=1 (PostgreSQL): each worker process keeps a psycopg pool of DB_POOL_MAX connections
+# (Django 5.1+, needs psycopg[pool]) instead of opening one per request; CONN_MAX_AGE must
+# then be 0. Size it so workers x DB_POOL_MAX stays under the server's max_connections.
+if envbool("DB_POOL") and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("DB_POOL=1 and DB_CONN_MAX_AGE cannot be used together.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": envint("DB_POOL_MIN", 1),
+        "max_size": envint("DB_POOL_MAX", 4),
+        "timeout": envint("DB_POOL_TIMEOUT", 10),
+    }
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # Writers wait for the lock instead of failing at once; IMMEDIATE makes every
     # transaction take the write lock up front so concurrent writers queue cleanly.
@@ -125,6 +161,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+# The only backend: every authenticate() counts against the login throttle (annotate/auth.py).
+AUTHENTICATION_BACKENDS = ["annotate.auth.ThrottledModelBackend"]
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -154,15 +192,23 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# The login throttle's counters must be shared by every worker process: a file cache is,
-# on one host. Behind reverse proxies set NUM_PROXIES so the client address is the one the
-# outermost trusted proxy saw (X-Forwarded-For), not the proxy's own.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "var" / "cache"),
+# Nothing another app server needs is kept in the cache or on local disk: the login throttle
+# counts in the database (annotate/throttle.py), sessions, uploads' results, releases and the
+# rendered guidelines are rows too. So by default each process has its own memory cache;
+# CACHE_URL=redis://host:6379/0 selects Django's Redis cache (needs `pip install redis`).
+# Behind reverse proxies set NUM_PROXIES so the throttle counts the address the outermost
+# trusted proxy saw (X-Forwarded-For), not the proxy's own.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
-}
+elif CACHE_URL:
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a redis://, rediss:// or unix:// URL, got {CACHE_URL!r}"
+    )
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 NUM_PROXIES = envint("NUM_PROXIES", 0)
 
 # Uploads: articles are text, so the caps are generous for text and small for anything else.

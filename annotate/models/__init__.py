@@ -13,6 +13,7 @@ from .projects import (
     text_sha256,
 )
 from .releases import RELEASE_NAME_RE, Release  # noqa: F401 - exported
+from .throttle import ThrottleCounter  # noqa: F401 - exported
 
 __all__ = [
     "COLOR_RE",
