@@ -9,7 +9,8 @@ count offsets over them. Everything from the text and the spans is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -26,7 +27,7 @@ class Mark:
 
 def _open_tag(mark: Mark, continued: bool) -> str:
     classes = ["span", f"lbl-{mark.label}", *mark.classes]
-    if continued:
+    if continued and "cont" not in classes:
         classes.append("cont")
     attrs = [
         f'class="{escape(" ".join(classes))}"',
@@ -42,15 +43,21 @@ def _open_tag(mark: Mark, continued: bool) -> str:
 
 def render(text: str, marks: Iterable[Mark]) -> str:
     """HTML for `text` with every mark highlighted (see the module docstring)."""
-    marks = sorted(
-        (m for m in marks if 0 <= m.start < m.end <= len(text)),
-        key=lambda m: (m.start, -m.end, m.label, m.id),
-    )
+    pieces = {m: (m.start, m.end) for m in marks if 0 <= m.start < m.end <= len(text)}
+    return _render(text, pieces, frozenset())
+
+
+def _render(text: str, pieces: dict[Mark, tuple[int, int]], continued: frozenset[Mark]) -> str:
+    """`text` with each mark highlighted over its (start, end) in `pieces`, offsets into
+    `text`; the marks in `continued` go on from before `text` (their first fragment is
+    marked "cont", like any fragment after the first)."""
+    ordered = sorted(pieces, key=lambda m: (pieces[m][0], -pieces[m][1], m.label, m.id))
     starts: dict[int, list[Mark]] = {}
     ends: dict[int, set[Mark]] = {}
-    for m in marks:
-        starts.setdefault(m.start, []).append(m)
-        ends.setdefault(m.end, set()).add(m)
+    for m in ordered:
+        start, end = pieces[m]
+        starts.setdefault(start, []).append(m)
+        ends.setdefault(end, set()).add(m)
     boundaries = sorted({0, len(text), *starts, *ends})
 
     out: list[str] = []
@@ -68,13 +75,93 @@ def render(text: str, marks: Iterable[Mark]) -> str:
                 out.append("</mark>" * (len(stack) - lowest))
                 reopen = [m for m in stack[lowest:] if m not in ending]
                 del stack[lowest:]
-        opening = [(m, True) for m in reopen] + [(m, False) for m in starts.get(pos, [])]
-        opening.sort(key=lambda pair: (-pair[0].end, pair[0].start, pair[0].label, pair[0].id))
-        for m, continued in opening:
-            out.append(_open_tag(m, continued))
+        opening = [(m, True) for m in reopen] + [(m, m in continued) for m in starts.get(pos, [])]
+        opening.sort(
+            key=lambda pair: (-pieces[pair[0]][1], pieces[pair[0]][0], pair[0].label, pair[0].id)
+        )
+        for m, cont in opening:
+            out.append(_open_tag(m, cont))
             stack.append(m)
     out.extend("</mark>" for _ in stack)
     return "".join(out)
+
+
+# Paragraphs: the labelling page updates one paragraph at a time.
+
+PARAGRAPH_BREAK = "\n"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Paragraph `index` of a text: text[start:end], its line break included."""
+
+    index: int
+    start: int
+    end: int
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """The text cut after each line break (the last paragraph may have none)."""
+    found, start = [], 0
+    while start < len(text):
+        cut = text.find(PARAGRAPH_BREAK, start)
+        end = len(text) if cut == -1 else cut + 1
+        found.append(Paragraph(len(found), start, end))
+        start = end
+    return found
+
+
+def paragraphs_between(text: str, start: int, end: int) -> list[Paragraph]:
+    """The paragraphs that text[start:end] touches (one at least, for a non-empty span)."""
+    first = text.count(PARAGRAPH_BREAK, 0, start)
+    para_start = text.rfind(PARAGRAPH_BREAK, 0, start) + 1
+    found = []
+    while para_start < len(text) and (para_start < end or not found):
+        cut = text.find(PARAGRAPH_BREAK, para_start)
+        para_end = len(text) if cut == -1 else cut + 1
+        found.append(Paragraph(first + len(found), para_start, para_end))
+        para_start = para_end
+    return found
+
+
+def render_paragraph(text: str, paragraph: Paragraph, marks: Iterable[Mark]) -> str:
+    """The inner HTML of one paragraph: the marks that touch it, clipped to it."""
+    pieces: dict[Mark, tuple[int, int]] = {}
+    continued = set()
+    for m in marks:
+        start, end = max(m.start, paragraph.start), min(m.end, paragraph.end)
+        if start < end:
+            pieces[m] = (start - paragraph.start, end - paragraph.start)
+            if m.start < paragraph.start:
+                continued.add(m)
+    return _render(text[paragraph.start : paragraph.end], pieces, frozenset(continued))
+
+
+def render_paragraphs(text: str, marks: Iterable[Mark], utf16_start: Callable[[int], int]) -> str:
+    """HTML for `text` as one ``<span class="para">`` per paragraph, each with its marks
+    and its UTF-16 start offset (``data-u16``, from `utf16_start`), so the page can redraw
+    one paragraph. The text nodes, read in order, are still exactly the text."""
+    marks = sorted(
+        (m for m in marks if 0 <= m.start < m.end <= len(text)), key=lambda m: (m.start, m.end)
+    )
+    found = paragraphs(text)
+    starts = [p.start for p in found]
+    touching: list[list[Mark]] = [[] for _ in found]
+    for m in marks:
+        i = bisect.bisect_right(starts, m.start) - 1
+        while i < len(found) and found[i].start < m.end:
+            touching[i].append(m)
+            i += 1
+    return "".join(
+        paragraph_element(p, utf16_start(p.start), render_paragraph(text, p, touching[p.index]))
+        for p in found
+    )
+
+
+def paragraph_element(paragraph: Paragraph, utf16_start: int, inner: str) -> str:
+    return (
+        f'<span class="para" data-para="{paragraph.index}" data-u16="{utf16_start}">{inner}</span>'
+    )
 
 
 def marks_from_spans(spans: Sequence, *, classes_for=None) -> list[Mark]:

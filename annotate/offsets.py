@@ -4,7 +4,11 @@ The browser's DOM Range counts UTF-16 code units; Python's ``str`` counts code p
 They differ by one for every astral character (emoji, some CJK) before the offset.
 
 :func:`snap_to_words` turns a rough mouse selection into the span an editor meant: whole
-words, no surrounding space or punctuation, never half of a user-perceived character.
+words, no surrounding space or punctuation, never half of a user-perceived character. As the
+guidelines say, a hyphen or an apostrophe between two letters stays inside a name
+("al-Kadhemi", "Al-Mayadeen", "N'Djamena"), and a possessive "'s" at the end is left out
+("[LOCATION Iraq]'s Prime Minister"). ``static/js/offsets.js`` implements the same rule for
+the page's instant highlight; the server stays the authority.
 """
 
 from __future__ import annotations
@@ -96,6 +100,21 @@ def _joins_words(left: str, right: str) -> bool:
     )
 
 
+# Punctuation that joins two words into one name: hyphens and apostrophes.
+WORD_JOINERS = frozenset("-\u2010\u2011'\u2019")
+POSSESSIVE_ENDINGS = ("'s", "\u2019s", "'S", "\u2019S")
+
+
+def _joined_across(text: str, offset: int) -> bool:
+    """Whether `offset` is next to a hyphen or apostrophe that joins two words into one."""
+    n = len(text)
+    if 0 < offset < n - 1 and text[offset] in WORD_JOINERS:
+        return _joins_words(text[offset - 1], text[offset + 1])
+    if 1 < offset < n and text[offset - 1] in WORD_JOINERS:
+        return _joins_words(text[offset - 2], text[offset])
+    return False
+
+
 def _is_edge_trim(ch: str) -> bool:
     """Characters a selection should not start or end with: spaces, punctuation, controls.
 
@@ -147,10 +166,12 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Snap a selection to whole words: widen to word boundaries, trim space and punctuation.
 
     A selection that starts or ends inside a word grows to take the whole word (except in
-    scripts written without spaces: Chinese, Japanese, Thai...); spaces and punctuation at
-    either edge are dropped; the result never splits a user-perceived character (an accented
-    letter, an emoji sequence, a flag). A selection with nothing but space and punctuation
-    comes back as it was, so the caller can refuse it.
+    scripts written without spaces: Chinese, Japanese, Thai...); a hyphen or apostrophe
+    between letters is inside the word ("al-Kadhemi"), but a possessive "'s" that ends the
+    selection is dropped ("Iraq's" -> "Iraq"); spaces and punctuation at either edge are
+    dropped; the result never splits a user-perceived character (an accented letter, an
+    emoji sequence, a flag). A selection with nothing but space and punctuation comes back
+    as it was, so the caller can refuse it.
     """
     if not 0 <= start < end <= len(text):
         raise OffsetError(f"selection {start}:{end} is not inside the text (0..{len(text)})")
@@ -165,9 +186,16 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
         s -= 1
     while e < len(text) and _inside(text, e):
         e += 1
+    if e - s > 2 and text[e - 2 : e] in POSSESSIVE_ENDINGS and _is_word_char(text[e - 3]):
+        e -= 2
     return s, e
 
 
 def _inside(text: str, offset: int) -> bool:
-    """Whether `offset` cuts a word or a user-perceived character."""
-    return _joins_words(text[offset - 1], text[offset]) or not is_cluster_boundary(text, offset)
+    """Whether `offset` cuts a word (hyphenated and apostrophe names included) or a
+    user-perceived character."""
+    return (
+        _joins_words(text[offset - 1], text[offset])
+        or _joined_across(text, offset)
+        or not is_cluster_boundary(text, offset)
+    )
