@@ -144,6 +144,25 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
     overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
     editors_can_upload = StrictBooleanField(required=False)
+    reviewable_after = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=50,
+        help_text="Submitted annotations that make an article ready for review; null: the "
+        "overlap. An article whose assigned editors have all submitted is ready anyway.",
+    )
+    assignment_timeout_hours = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=24 * 365,
+        help_text="Hours after which an article its editor has not started goes to another "
+        "editor; null: never.",
+    )
+    anonymous_review = StrictBooleanField(
+        required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
+    )
     labels = LabelSerializer(many=True)
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
     articles = serializers.SerializerMethodField(help_text="How many articles it has.")
@@ -156,6 +175,9 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "guidelines",
             "overlap",
             "editors_can_upload",
+            "reviewable_after",
+            "assignment_timeout_hours",
+            "anonymous_review",
             "labels",
             "role",
             "articles",
@@ -205,10 +227,37 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
     overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
     editors_can_upload = StrictBooleanField(required=False)
+    reviewable_after = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=50,
+        help_text="Submitted annotations that make an article ready for review; null: the "
+        "overlap. An article whose assigned editors have all submitted is ready anyway.",
+    )
+    assignment_timeout_hours = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=24 * 365,
+        help_text="Hours after which an article its editor has not started goes to another "
+        "editor; null: never.",
+    )
+    anonymous_review = StrictBooleanField(
+        required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
+    )
 
     class Meta:
         model = Project
-        fields = ["name", "guidelines", "overlap", "editors_can_upload"]
+        fields = [
+            "name",
+            "guidelines",
+            "overlap",
+            "editors_can_upload",
+            "reviewable_after",
+            "assignment_timeout_hours",
+            "anonymous_review",
+        ]
 
 
 class MemberSerializer(RefuseUnknownFields, serializers.Serializer):

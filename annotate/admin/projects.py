@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..services.annotations import spans_for_annotations
 from ..services.assignment import assign_articles
+from ..services.workflow import hand_over_orphans, remove_member
 from ..templatetags.annotate_tags import markdown
 from ..text import TextError, canonicalize
 from .common import (
@@ -114,6 +115,10 @@ class ProjectAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "guidelines_preview"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "overlap", "editors_can_upload", "created_at"]}),
+        (
+            "Workflow",
+            {"fields": ["reviewable_after", "assignment_timeout_hours", "anonymous_review"]},
+        ),
         ("Guidelines", {"fields": ["guidelines", "guidelines_preview"]}),
     ]
     inlines = [LabelInline, MembershipInline]
@@ -144,7 +149,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        # New editors (or a higher overlap) take the articles that still need editors.
+        # Editors who left hand their unsubmitted articles on; new editors (or a higher
+        # overlap) take the articles that still need editors.
+        hand_over_orphans(form.instance, by=request.user)
         assign_articles(form.instance)
 
     @admin.display(description="preview")
@@ -198,6 +205,15 @@ class MembershipAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if obj.role == Role.EDITOR:
             assign_articles(obj.project)
+        else:
+            hand_over_orphans(obj.project, by=request.user)
+
+    def delete_model(self, request, obj: Membership) -> None:
+        remove_member(obj.project, obj.user, by=request.user)
+
+    def delete_queryset(self, request, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("project", "user"):
+            remove_member(membership.project, membership.user, by=request.user)
 
 
 # --- articles ------------------------------------------------------------------------------

@@ -85,25 +85,35 @@ class Export(GenericAPIView):
         summary="Export annotations, streamed",
         description="`source=gold` (default): each article's gold annotation; "
         "`source=editors`: every editor's annotation, one record each. `final=true`: only "
-        "articles whose gold is final. Every record names the annotation version it was read "
-        "at. The `X-Export-Records` header gives the number of records.",
+        "articles whose gold is final. `exclude_flagged=true`: leave out articles an editor "
+        "flagged (not relevant, duplicate, broken text, needs discussion) unless a reviewer "
+        "dismissed the flag; by default they are included. Every record names the annotation "
+        "version it was read at. The `X-Export-Records` header gives the number of records.",
         parameters=[
             FORMAT_PARAM,
             OpenApiParameter("source", enum=list(SOURCES), default="gold"),
             OpenApiParameter("final", bool, default=False),
+            OpenApiParameter(
+                "exclude_flagged",
+                bool,
+                default=False,
+                description="Leave out articles with an open or upheld flag.",
+            ),
         ],
         responses=STREAMS,
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
-        check_params(request, {"format", "source", "final"})
+        check_params(request, {"format", "source", "final", "exclude_flagged"})
         format = export_format(request)
         source = request.query_params.get("source", "gold")
         if source not in SOURCES:
             raise ValidationError({"source": [f"Use one of {', '.join(SOURCES)}."]})
         final = boolean_param(request, "final")
+        flagged_out = boolean_param(request, "exclude_flagged")
         project = self.project
-        total = count_records(project, source=source, final_only=final)  # type: ignore[arg-type]
-        records = export_records(project, source=source, final_only=final)  # type: ignore[arg-type]
+        which = {"source": source, "final_only": final, "exclude_flagged": flagged_out}
+        total = count_records(project, **which)  # type: ignore[arg-type]
+        records = export_records(project, **which)  # type: ignore[arg-type]
         stamp = timezone.now()
         chunks = render(
             format,

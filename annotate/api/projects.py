@@ -24,6 +24,7 @@ from ..serializers import (
     check_label_set,
 )
 from ..services.assignment import assign_articles
+from ..services.workflow import hand_over_orphans, remove_member
 from .articles import check_params
 from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
 
@@ -185,6 +186,8 @@ class MemberList(ListModelMixin, GenericAPIView):
                 _keep_a_manager(self.project, leaving=membership)
                 membership.role = role
                 membership.save(update_fields=["role"])
+                # No longer an editor: their unsubmitted articles go to the others.
+                hand_over_orphans(self.project, by=request.user)
             assigned = assign_articles(self.project) if role == Role.EDITOR else 0
         data = {**self.get_serializer(membership).data, "assigned": assigned}
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -196,7 +199,8 @@ class MemberDetail(GenericAPIView):
 
     @extend_schema(
         summary="Remove a member (managers)",
-        description="Their annotations and history stay; the last manager cannot leave.",
+        description="Their annotations and history stay; articles they have not submitted "
+        "go to the other editors (least loaded first). The last manager cannot leave.",
         responses={204: OpenApiResponse(description="Removed.")},
     )
     def delete(self, request: Request, slug: str, username: str) -> Response:
@@ -210,7 +214,7 @@ class MemberDetail(GenericAPIView):
             if membership is None:
                 raise ValidationError({"username": [f"{username!r} is not a member."]})
             _keep_a_manager(self.project, leaving=membership)
-            membership.delete()
+            remove_member(self.project, membership.user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

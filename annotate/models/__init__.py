@@ -14,6 +14,7 @@ from .projects import (
 )
 from .releases import RELEASE_NAME_RE, Release  # noqa: F401 - exported
 from .throttle import ThrottleCounter  # noqa: F401 - exported
+from .workflow import Flag, Handover  # noqa: F401 - exported
 
 __all__ = [
     "COLOR_RE",

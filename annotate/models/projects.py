@@ -43,6 +43,22 @@ class Project(models.Model):
     editors_can_upload = models.BooleanField(
         default=False, help_text="Editors may add articles from their home page."
     )
+    reviewable_after = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many submitted annotations make an article ready for review; empty: "
+        "the overlap. An article whose assigned editors have all submitted is ready anyway.",
+    )
+    assignment_timeout_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours after which an article its editor has not started goes to another "
+        "editor; empty: never.",
+    )
+    anonymous_review = models.BooleanField(
+        default=False,
+        help_text="Reviewers see editors as Editor A, B, … on the adjudication page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -55,10 +71,26 @@ class Project(models.Model):
                 name="project_overlap_at_least_one",
                 violation_error_message="Overlap must be at least 1.",
             ),
+            models.CheckConstraint(
+                condition=Q(reviewable_after__isnull=True) | Q(reviewable_after__gte=1),
+                name="project_reviewable_after_at_least_one",
+                violation_error_message="At least one submission must make an article reviewable.",
+            ),
+            models.CheckConstraint(
+                condition=Q(assignment_timeout_hours__isnull=True)
+                | Q(assignment_timeout_hours__gte=1),
+                name="project_assignment_timeout_at_least_one_hour",
+                violation_error_message="The assignment timeout is at least one hour.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def review_threshold(self) -> int:
+        """Submitted annotations that make an article reviewable (see `reviewable_after`)."""
+        return self.reviewable_after or self.overlap
 
     def role_of(self, user) -> str | None:
         """The user's role here; superusers count as managers everywhere."""

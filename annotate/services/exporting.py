@@ -20,7 +20,7 @@ from typing import Literal
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..exports import ExportRecord, ExportSpan
-from ..models import Annotation, AnnotationVersion, Article, Label, Project, Span
+from ..models import Annotation, AnnotationVersion, Article, Flag, Label, Project, Span
 
 Source = Literal["gold", "editors"]
 SOURCES: tuple[Source, ...] = ("gold", "editors")
@@ -43,11 +43,17 @@ def label_keys(project: Project) -> dict[int, str]:
     return dict(Label.objects.filter(project=project).values_list("id", "key"))
 
 
-def annotations_to_export(project: Project, *, source: Source, final_only: bool):
+def annotations_to_export(
+    project: Project, *, source: Source, final_only: bool, exclude_flagged: bool = False
+):
     """The annotations an export of `source` covers: saved at least once; for gold with
     `final_only`, final ones; for editors with `final_only`, those of articles whose gold is
-    final."""
+    final; with `exclude_flagged`, none of an article with an open or upheld flag."""
     query = Annotation.objects.filter(article__project=project, version__gt=0)
+    if exclude_flagged:
+        query = query.exclude(
+            Exists(Flag.objects.standing().filter(article_id=OuterRef("article_id")))
+        )
     if source == "gold":
         query = query.filter(kind=Annotation.Kind.GOLD)
         if final_only:
@@ -62,8 +68,16 @@ def annotations_to_export(project: Project, *, source: Source, final_only: bool)
     return query
 
 
-def count_records(project: Project, *, source: Source = "gold", final_only: bool = False) -> int:
-    return annotations_to_export(project, source=source, final_only=final_only).count()
+def count_records(
+    project: Project,
+    *,
+    source: Source = "gold",
+    final_only: bool = False,
+    exclude_flagged: bool = False,
+) -> int:
+    return annotations_to_export(
+        project, source=source, final_only=final_only, exclude_flagged=exclude_flagged
+    ).count()
 
 
 def export_records(
@@ -71,12 +85,16 @@ def export_records(
     *,
     source: Source = "gold",
     final_only: bool = False,
+    exclude_flagged: bool = False,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[ExportRecord]:
     """Every annotation of `source` in the project as an export record, by article id (an
     article's editor annotations in the order they were started)."""
     keys = label_keys(project)
-    rows = _rows(project, annotations_to_export(project, source=source, final_only=final_only))
+    query = annotations_to_export(
+        project, source=source, final_only=final_only, exclude_flagged=exclude_flagged
+    )
+    rows = _rows(project, query)
     while chunk := list(itertools.islice(rows, chunk_size)):
         yield from _chunk_records(chunk, keys, gold=source == "gold")
 

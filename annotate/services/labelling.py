@@ -28,10 +28,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 
-from ..models import Annotation, AnnotationVersion, Article, Assignment, Project, Span
+from ..models import Annotation, AnnotationVersion, Article, Assignment, Flag, Project, Span
 from ..offsets import OffsetError, from_utf16, snap_to_words
 from ..versioning import SpanKey
 from .annotations import (
+from . import workflow
     InvalidSpans,
     SaveResult,
     SpanInput,
@@ -51,12 +52,14 @@ class QueueStatus:
     SUBMITTED = "submitted"
     CLOSED = "closed"  # the gold is final: nothing more to do or change
 
+    FLAGGED = "flagged"  # the editor flagged it instead of labelling it
     LABELS = {
         TODO: "Not started",
         IN_PROGRESS: "In progress",
         SUBMITTED: "Submitted",
         CLOSED: "Closed",
     }
+        FLAGGED: "Flagged",
     FILTERS = {
         "open": "To do",
         "done": "Done",
@@ -86,16 +89,31 @@ def _gold_final() -> Exists:
 
 
 def _with_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+def _flagged() -> Exists:
+    """The editor flagged the article and no reviewer has dismissed the flag: skipped."""
+    return Exists(
+        Flag.objects.standing().filter(
+            article_id=OuterRef("article_id"), raised_by_id=OuterRef("editor_id")
+        )
+    )
+
+
     return assignments.annotate(
         # Coalesced: a NULL would make exclude() drop the articles nobody has started.
         ann_status=Coalesce(_own_annotation("status"), Value(""), output_field=CharField()),
         ann_version=Coalesce(_own_annotation("version"), Value(0), output_field=IntegerField()),
         closed=_gold_final(),
     )
+        flagged=_flagged(),
 
 
 def _done() -> Q:
-    return Q(ann_status=Annotation.Status.SUBMITTED) | Q(closed=True)
+def with_editor_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """Assignments with ``ann_status``, ``ann_version``, ``closed`` and ``flagged``."""
+    return _with_state(assignments)
+
+
+    return Q(ann_status=Annotation.Status.SUBMITTED) | Q(closed=True) | Q(flagged=True)
 
 
 def queue(user, project: Project, which: str = "all") -> QuerySet[Assignment]:
@@ -130,6 +148,8 @@ def queue_status(row: Assignment) -> str:
     if row.ann_status == Annotation.Status.SUBMITTED:  # type: ignore[attr-defined]
         return QueueStatus.SUBMITTED
     if row.ann_version:  # type: ignore[attr-defined]
+    if row.flagged:  # type: ignore[attr-defined]
+        return QueueStatus.FLAGGED
         return QueueStatus.IN_PROGRESS
     return QueueStatus.TODO
 
@@ -141,9 +161,10 @@ class Progress:
     in_progress: int = 0
     closed: int = 0
 
+    flagged: int = 0
     @property
     def done(self) -> int:
-        return self.submitted + self.closed
+        return self.submitted + self.closed + self.flagged
 
     @property
     def todo(self) -> int:
@@ -175,7 +196,11 @@ def progress_by_project(user, project_ids: Iterable[int] | None = None) -> dict[
             in_progress_n=Count(
                 "pk",
                 filter=Q(ann_status=Annotation.Status.IN_PROGRESS, ann_version__gt=0)
-                & Q(closed=False),
+                & Q(closed=False, flagged=False),
+            ),
+            flagged_n=Count(
+                "pk",
+                filter=Q(flagged=True, closed=False) & ~Q(ann_status=Annotation.Status.SUBMITTED),
             ),
         )
     )
@@ -186,6 +211,7 @@ def progress_by_project(user, project_ids: Iterable[int] | None = None) -> dict[
             in_progress=row["in_progress_n"],
             closed=row["closed_n"],
         )
+            flagged=row["flagged_n"],
         for row in totals
     }
 
@@ -213,7 +239,9 @@ def open_previews(user, per_project: int = 5) -> dict[int, list[Assignment]]:
 
 def next_article_for(user, project: Project, after: int | None = None) -> Article | None:
     """The editor's next article that is not done: the first one after `after` in the queue,
-    wrapping around to the start; `after` itself only if it is the last one left."""
+    wrapping around to the start; `after` itself only if it is the last one left. Articles
+    nobody started within the project's timeout go to other editors first."""
+    workflow.release_stale_assignments(project)
     open_ids = list(queue(user, project, "open").values_list("article_id", flat=True)[:10_000])
     if not open_ids:
         return None
@@ -226,11 +254,15 @@ def next_article_for(user, project: Project, after: int | None = None) -> Articl
 
 
 def queue_position(user, article: Article) -> tuple[int, int]:
-    """(position of the article in the editor's queue, 1-based; queue length)."""
-    counts = Assignment.objects.filter(
-        editor=user, article__project_id=article.project_id
-    ).aggregate(total=Count("pk"), upto=Count("pk", filter=Q(article_id__lte=article.pk)))
-    return counts["upto"], counts["total"]
+    """(position of the article among the editor's articles still to do, 1-based; how many
+    are still to do), as the project page counts them; (0, n) for an article that is done."""
+    rows = queue(user, article.project, "open").order_by()
+    counts = rows.aggregate(
+        total=Count("pk"),
+        upto=Count("pk", filter=Q(article_id__lte=article.pk)),
+        here=Count("pk", filter=Q(article_id=article.pk)),
+    )
+    return (counts["upto"] if counts["here"] else 0), counts["total"]
 
 
 def gold_is_final(article: Article) -> bool:

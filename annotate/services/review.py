@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -25,12 +25,14 @@ from ..models import (
     Article,
     ArticleAgreement,
     Assignment,
+    Flag,
     Label,
     Project,
     Span,
 )
 from ..review import Candidate, EditorSpan, Selection
 from ..versioning import SpanKey
+from . import workflow
 from .annotations import (
     AnnotationError,
     InvalidSpans,
@@ -56,7 +58,9 @@ QUEUE_STATUSES = {
     "pending": "Not started",
     "in_review": "In review",
     "final": "Final",
-    "all": "All",
+    "waiting": "Waiting for editors",
+    "flagged": "Flagged",
+    "all": "All ready",
 }
 
 
@@ -67,52 +71,67 @@ class QueueRow:
     editors: list[tuple[str, int]]  # (username, version) of each submitted annotation
     gold_version: int
     gold_final: bool
+    reviewable: bool = True
+    missing: list[workflow.Missing] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    reassign_to: list[str] = field(default_factory=list)  # editors who could take it over
 
     @property
     def status(self) -> str:
         if self.gold_final:
             return "final"
+        if not self.reviewable:
+            return "waiting"
         return "in_review" if self.gold_version else "pending"
 
     @property
     def status_label(self) -> str:
         return QUEUE_STATUSES[self.status]
 
+    @property
+    def waiting_since(self):
+        return min((m.since for m in self.missing), default=None)
+
 
 def ready_articles(project: Project) -> QuerySet[Article]:
-    """Articles with assigned editors who have all submitted, with their gold's state."""
-    submitted = Annotation.objects.submitted().filter(
-        article=OuterRef("article"), annotator=OuterRef("editor")
-    )
-    unsubmitted = Assignment.objects.filter(article=OuterRef("pk")).exclude(Exists(submitted))
+    """Articles ready for review (see services.workflow), with their gold's state."""
+    return _with_gold(workflow.reviewable_articles(project))
+
+
+def _with_gold(articles: QuerySet[Article]) -> QuerySet[Article]:
     gold = Annotation.objects.gold().filter(article=OuterRef("pk"))
-    return (
-        project.articles.filter(Exists(Assignment.objects.filter(article=OuterRef("pk"))))
-        .filter(~Exists(unsubmitted))
-        .annotate(
-            gold_version=Coalesce(
-                Subquery(gold.values("version")[:1]), Value(0), output_field=IntegerField()
-            ),
-            gold_final=Coalesce(
-                Subquery(gold.values("final")[:1]), Value(False), output_field=BooleanField()
-            ),
-        )
+    return articles.annotate(
+        gold_version=Coalesce(
+            Subquery(gold.values("version")[:1]), Value(0), output_field=IntegerField()
+        ),
+        gold_final=Coalesce(
+            Subquery(gold.values("final")[:1]), Value(False), output_field=BooleanField()
+        ),
     )
 
 
 def review_queue(
     project: Project, *, label: str | None = None, editor=None, status: str | None = None
 ) -> list[QueueRow]:
-    """Articles ready for review, lowest agreement first (undefined agreement last).
+    """Articles ready for review, lowest agreement first (undefined agreement last); with
+    `status` "waiting", the articles still waiting for editors, longest waiting first.
 
     `label`: only articles where some submitted editor span has this label key; `editor`:
     only articles assigned to this user; `status`: one of QUEUE_STATUSES (default "open").
-    A constant number of queries, however many articles.
+    Each row names the assigned editors who have not submitted and the open flags. Articles
+    nobody started within the project's timeout go to other editors first. A constant
+    number of queries, however many articles.
     """
-    articles = ready_articles(project)
     status = status or "open"
     if status not in QUEUE_STATUSES:
         raise InvalidSpans(f"Unknown status {status!r}; use one of {', '.join(QUEUE_STATUSES)}.")
+    workflow.release_stale_assignments(project)
+    if status == "waiting":
+        articles = _with_gold(workflow.waiting_articles(project))
+    elif status == "flagged":
+        articles = _with_gold(workflow.with_readiness(workflow.flagged_articles(project), project))
+    else:
+        articles = ready_articles(project)
     if status == "open":
         articles = articles.filter(gold_final=False)
     elif status == "pending":
@@ -138,16 +157,19 @@ def review_queue(
             Exists(Assignment.objects.filter(article=OuterRef("pk"), editor=editor))
         )
     articles = articles.order_by("pk")
+    ids = articles.values("pk")
 
     editors: dict[int, list[tuple[str, int]]] = {}
     for article_id, username, version in (
         Annotation.objects.submitted()
-        .filter(article__in=articles.values("pk"))
+        .filter(article__in=ids)
         .order_by("article_id", "annotator__username")
         .values_list("article_id", "annotator__username", "version")
     ):
         editors.setdefault(article_id, []).append((username, version))
-    scores = article_scores(articles)
+    scores = article_scores(ids)
+    missing = workflow.missing_editors(ids)
+    flags = workflow.flags_by_article(ids)
     rows = [
         QueueRow(
             article=a,
@@ -155,19 +177,25 @@ def review_queue(
             editors=editors.get(a.pk, []),
             gold_version=a.gold_version,
             gold_final=a.gold_final,
+            reviewable=a.reviewable,
+            missing=missing.get(a.pk, []),
+            flags=flags.get(a.pk, []),
         )
         for a in articles
     ]
-    rows.sort(key=lambda r: (r.score is None, r.score or 0.0, r.article.pk))
+    if status == "waiting":
+        rows.sort(key=lambda r: (r.waiting_since is None, r.waiting_since or 0, r.article.pk))
+    else:
+        rows.sort(key=lambda r: (r.score is None, r.score or 0.0, r.article.pk))
     return rows
 
 
-def article_scores(articles: QuerySet[Article]) -> dict[int, float | None]:
+def article_scores(article_ids: Iterable[int] | QuerySet) -> dict[int, float | None]:
     """Each article's agreement as the agreement statistics store it: Krippendorff's alpha
     over the tokens of its submitted annotations (None when undefined or not computed)."""
     return dict(
         ArticleAgreement.objects.filter(
-            article__in=articles.values("pk"), unit=AgreementUnit.TOKEN
+            article_id__in=workflow.id_list(article_ids), unit=AgreementUnit.TOKEN
         ).values_list("article_id", "score")
     )
 

@@ -6,15 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
-from .. import throttle
+from ..auth import ThrottledAuthenticationForm
 
 DEMO_ACCOUNTS = [
     ("admin", "admin"),
@@ -24,25 +22,6 @@ DEMO_ACCOUNTS = [
     ("reviewer", "reviewer"),
 ]
 DEMO_PASSWORD = "demo-password"
-
-
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuses after too many failures for one username or one address, with one message
-    for unknown users and wrong passwords alike."""
-
-    def clean(self):
-        username = (self.cleaned_data.get("username") or "").lower()
-        address = throttle.client_address(self.request) if self.request else ""
-        if throttle.is_blocked("login-user", username) or throttle.is_blocked("login-ip", address):
-            raise ValidationError(
-                "Too many failed attempts. Wait a few minutes and try again.", code="throttled"
-            )
-        try:
-            return super().clean()
-        except ValidationError:
-            throttle.record_failure("login-user", username)
-            throttle.record_failure("login-ip", address)
-            raise
 
 
 class LoginView(auth_views.LoginView):

@@ -34,6 +34,7 @@ from ..services.annotations import AnnotationError, InvalidSpans, SaveResult
 from ..services.labelling import span_from_selection
 from ..services.review import QUEUE_STATUSES, ReviewState
 from ..versioning import SpanKey
+from ..services.workflow import editors_of_project
 
 QUEUE_PAGE_SIZE = 50
 QUEUE_TEMPLATE = "review/queue.html"
@@ -95,6 +96,7 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
         )
         page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         query = {k: v for k, v in data.items() if v}
+        _add_reassign_choices(page.object_list, project)
         context.update(page=page, query=urlencode(query), filtered=bool(query))
     else:
         status = 400
@@ -103,6 +105,14 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- The adjudication page ---------------------------------------------------------------
+def _add_reassign_choices(rows: list[service.QueueRow], project: Project) -> None:
+    """Each row's editors who could take over a missing editor's article."""
+    editors = editors_of_project(project)
+    for row in rows:
+        taken = {name for name, _ in row.editors} | {m.username for m in row.missing}
+        row.reassign_to = [name for name in editors if name not in taken]
+
+
 
 
 @dataclass

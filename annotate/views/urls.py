@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("annotate.views.history")),
     path("", include("annotate.views.review")),
     path("", include("annotate.views.agreement")),
+    path("", include("annotate.views.workflow")),
 ]

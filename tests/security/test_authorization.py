@@ -66,6 +66,11 @@ ROUTES: dict[str, dict[str, str]] = {
     "agreement-article": {"GET": REVIEWER},
     "agreement-articles-csv": {"GET": REVIEWER},
     "agreement-pairs-csv": {"GET": REVIEWER},
+    # Workflow
+    "project-overview": {"GET": MANAGER},
+    "article-flag": {"POST": EDITOR},
+    "flag-resolve": {"POST": REVIEWER},
+    "article-reassign": {"POST": MANAGER},
     # API
     "api-schema": {"GET": PUBLIC},
     "api-docs": {"GET": PUBLIC},

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -25,14 +24,6 @@ from .test_authorization import PUBLIC, ROUTES, _positive_role, is_api, url_for
 from .test_injection import _pages
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    """The login counters live in the cache, which outlives a test's transaction."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --- CSRF --------------------------------------------------------------------------------

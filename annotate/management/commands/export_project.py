@@ -32,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--final", action="store_true", help="Only articles whose gold is final."
         )
+        parser.add_argument(
+            "--exclude-flagged",
+            action="store_true",
+            help="Leave out articles with an open or upheld flag.",
+        )
         parser.add_argument("--release", help="Export this release instead of the live data.")
         parser.add_argument("-o", "--output", help="File to write; standard output by default.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -52,9 +57,14 @@ class Command(BaseCommand):
             total, records = release.article_count, release_records(release)
             label, stamp = f"release {release.name}", generated_at(release)
         else:
-            source, final = options["source"], options["final"]
-            total = count_records(project, source=source, final_only=final)
-            records = export_records(project, source=source, final_only=final)
+            source = options["source"]
+            which = {
+                "source": source,
+                "final_only": options["final"],
+                "exclude_flagged": options["exclude_flagged"],
+            }
+            total = count_records(project, **which)
+            records = export_records(project, **which)
             now = timezone.now()
             label, stamp = f"{source} export {now:%Y%m%d-%H%M%S}", now.isoformat()
         progress = tqdm(
