@@ -3,6 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.utils.html import format_html
+
+from .inputs import InputError
 
 # No inline script or style anywhere: data reaches JavaScript through json_script and
 # label colours through a per-project stylesheet, so this policy can be strict.
@@ -71,3 +75,26 @@ def _has_nul(data: QueryDict) -> bool:
     return any(
         "\x00" in key or any("\x00" in value for value in values) for key, values in data.lists()
     )
+
+
+class InputErrorMiddleware:
+    """A value that ``annotate.inputs`` refused and no view handled itself: 400 with its
+    message (JSON under /api/, an alert for htmx, else a page), never a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, InputError):
+            return None
+        message = str(exception)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        if request.headers.get("HX-Request"):
+            return HttpResponseBadRequest(
+                format_html('<p class="message message-error" role="alert">{}</p>', message)
+            )
+        return render(request, "bad_request.html", {"message": message}, status=400)

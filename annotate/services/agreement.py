@@ -29,6 +29,7 @@ from django.utils import timezone
 from ..agreement import report as agreement_report
 from ..agreement import stats as agreement_stats
 from ..agreement.units import CHAR, TOKEN, UNITS
+from ..inputs import InputError, parse_ids, parse_optional_int
 from ..models import (
     AgreementTotal,
     Annotation,
@@ -546,17 +547,14 @@ def parse_filters(params) -> Filters:
     unit = (params.get("unit") or TOKEN).strip()
     if unit not in UNITS:
         raise AgreementQueryError(f"unit must be {TOKEN} or {CHAR}, not {unit!r}.")
-    articles = []
-    for value in _values(params, "articles"):
-        if not value.isdigit():
-            raise AgreementQueryError(f"articles must be article ids, not {value!r}.")
-        articles.append(int(value))
-    if len(articles) > MAX_ARTICLE_IDS:
-        raise AgreementQueryError(f"At most {MAX_ARTICLE_IDS} article ids.")
-    limit_raw = (params.get("articles_limit") or "").strip()
-    if limit_raw and not limit_raw.isdigit():
-        raise AgreementQueryError("articles_limit must be a whole number.")
-    limit = min(int(limit_raw), MAX_ARTICLES_LIMIT) if limit_raw else DEFAULT_ARTICLES_LIMIT
+    try:
+        articles = parse_ids(_values(params, "articles"), name="articles", limit=MAX_ARTICLE_IDS)
+        limit = parse_optional_int(
+            (params.get("articles_limit") or "").strip(), name="articles_limit"
+        )
+    except InputError as error:
+        raise AgreementQueryError(str(error)) from None
+    limit = DEFAULT_ARTICLES_LIMIT if limit is None else min(limit, MAX_ARTICLES_LIMIT)
     return Filters(
         unit=unit,
         labels=tuple(dict.fromkeys(_values(params, "labels"))),

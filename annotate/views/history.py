@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ..highlight import Mark, marks_from_spans
+from ..inputs import InputError, parse_optional_int, parse_version
 from ..models import Annotation, AnnotationVersion, Article
 from ..permissions import article_for, can_review, is_assigned
 from ..services.annotations import (
@@ -69,13 +70,11 @@ def _selector(request: HttpRequest) -> QueryDict:
 
 
 def _int_param(request: HttpRequest, name: str, default: int | None = None) -> int | None:
-    raw = request.GET.get(name, "")
-    if raw == "":
-        return default
     try:
-        return int(raw)
-    except ValueError:
-        raise BadParameter(f"{name} must be a version number, not {raw[:20]!r}.") from None
+        value = parse_optional_int(request.GET.get(name), name=name)
+    except InputError as error:
+        raise BadParameter(f"{name} must be a version number: {error}") from None
+    return default if value is None else value
 
 
 def _whose(request: HttpRequest, annotation: Annotation | None) -> str:
@@ -256,10 +255,12 @@ def restore(request: HttpRequest, article_id: int) -> HttpResponse:
     history_url = reverse("annotation-history", args=[article.pk])
     history_url += f"?{selector}" if selector else ""
     try:
-        base_version = int(request.POST.get("base_version", ""))
-        number = int(request.POST.get("number", ""))
-    except ValueError:
-        return _bad_request(request, "Say which version to restore and which version you saw.")
+        base_version = parse_version(request.POST.get("base_version", ""))
+        number = parse_version(request.POST.get("number", ""), name="number")
+    except InputError as error:
+        return _bad_request(
+            request, f"Say which version to restore and which version you saw ({error})"
+        )
     note = request.POST.get("note", "").strip()
     try:
         result = restore_version(

@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from ..highlight import Mark
+from ..inputs import INT64_MAX, InputError, parse_offset, parse_optional_int, parse_version
 from ..models import Annotation, Article, Label, Role, Span
 from ..permissions import article_for, can_manage, can_review, is_assigned, project_for
 from ..services import labelling
@@ -214,10 +215,12 @@ class Retry:
 
 
 def _base_version(request: HttpRequest) -> int:
-    raw = request.POST.get("base_version", "")
-    if not raw.isdigit():
-        raise labelling.InvalidSpans("The page did not say which version it shows; reload it.")
-    return int(raw)
+    try:
+        return parse_version(request.POST.get("base_version", ""))
+    except InputError:
+        raise labelling.InvalidSpans(
+            "The page did not say which version it shows; reload it."
+        ) from None
 
 
 def _request_key(request: HttpRequest) -> str | None:
@@ -284,11 +287,11 @@ def _refused(
     return render(request, "labelling/article.html", context, status=error.status)
 
 
-def _int(value: str, what: str) -> int:
+def _int(value: str | None, what: str) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise labelling.InvalidSpans(f"The {what} must be a whole number.") from None
+        return parse_offset(value, name=f"The {what}")
+    except InputError as error:
+        raise labelling.InvalidSpans(str(error)) from None
 
 
 def _label_name(article: Article, key: str) -> str:
@@ -492,10 +495,8 @@ def project_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def next_article(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = project_for(request.user, slug)
-    after = request.GET.get("after", "")
-    following = labelling.next_article_for(
-        request.user, project, after=int(after) if after.isdigit() else None
-    )
+    after = parse_optional_int(request.GET.get("after"), name="after", high=INT64_MAX)
+    following = labelling.next_article_for(request.user, project, after=after)
     if following is None:
         messages.info(request, "Nothing left to label in this project. Well done!")
         return redirect("project", project.slug)

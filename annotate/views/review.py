@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ..highlight import Mark
+from ..inputs import INT32_MAX, INT64_MAX, InputError, parse_int, parse_version
 from ..models import Article, Project, Role
 from ..permissions import article_for, can_review, project_for
 from ..review import Candidate, conflict_between
@@ -177,8 +178,8 @@ def _candidate_rows(article: Article, state: ReviewState) -> list[CandidateRow]:
 def _min_editors(request: HttpRequest, total: int) -> int:
     """The k of "accept all marked by at least k", kept across a failed attempt."""
     try:
-        k = int(request.POST.get("min_editors", ""))
-    except ValueError:
+        k = parse_int(request.POST.get("min_editors", ""), name="min_editors", low=1)
+    except InputError:
         return total
     return k if 1 <= k <= total else total
 
@@ -265,8 +266,8 @@ class WriteRequest:
 
 def _write_request(request: HttpRequest) -> WriteRequest:
     try:
-        base_version = int(request.POST.get("base_version", ""))
-    except ValueError:
+        base_version = parse_version(request.POST.get("base_version", ""))
+    except InputError:
         raise InvalidSpans("The form did not say which gold version it was based on.") from None
     raw_key = request.POST.get("request_key", "")
     try:
@@ -276,11 +277,11 @@ def _write_request(request: HttpRequest) -> WriteRequest:
     return WriteRequest(base_version, request.POST.get("note", "").strip(), page_key)
 
 
-def _int_field(request: HttpRequest, name: str, what: str) -> int:
+def _int_field(request: HttpRequest, name: str, what: str, *, high: int = INT32_MAX) -> int:
     try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        raise InvalidSpans(f"{what} must be a whole number.") from None
+        return parse_int(request.POST.get(name, ""), name=what, high=high)
+    except InputError as error:
+        raise InvalidSpans(str(error)) from None
 
 
 Write = Callable[[Article, str, WriteRequest], str]
@@ -337,7 +338,7 @@ def _done(result: SaveResult, done: str, nothing: str) -> str:
 @require_POST
 def accept(request: HttpRequest, article_id: int) -> HttpResponse:
     def write(article: Article, role: str, form: WriteRequest) -> str:
-        span_id = _int_field(request, "span", "The span to accept")
+        span_id = _int_field(request, "span", "The span to accept", high=INT64_MAX)
         result = service.accept_spans(
             article,
             request.user,
