@@ -6,7 +6,17 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from annotate.models import Annotation, Article, Assignment, Label, Membership, Project, Role
+from annotate.models import (
+    Annotation,
+    Article,
+    Assignment,
+    AttributeDefinition,
+    Label,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+)
 from annotate.services.annotations import SpanInput, annotation_for, save_annotation
 from annotate.text import canonicalize
 
@@ -46,6 +56,29 @@ def make_member(project: Project, user=None, role: str = Role.EDITOR):
     user = user or make_user()
     Membership.objects.create(project=project, user=user, role=role)
     return user
+
+
+def make_attribute(project: Project, label: str, key: str, type: str, **extra):
+    """An attribute that spans of the label keyed `label` may carry, e.g.
+    ``make_attribute(project, "CASUALTY", "low", "integer", min=0)``."""
+    return AttributeDefinition.objects.create(
+        label=project.labels.get(key=label),
+        key=key,
+        name=extra.pop("name", key.replace("_", " ").capitalize()),
+        type=type,
+        **extra,
+    )
+
+
+def make_relation_type(project: Project, key: str, from_labels=(), to_labels=(), **extra):
+    """A relation type of the project, e.g. ``make_relation_type(project, "SAID_BY",
+    ["CASUALTY"], ["SOURCE"])``; no labels on a side means any label."""
+    relation_type = RelationType.objects.create(
+        project=project, key=key, name=extra.pop("name", key.replace("_", " ").lower()), **extra
+    )
+    relation_type.from_labels.set(project.labels.filter(key__in=from_labels))
+    relation_type.to_labels.set(project.labels.filter(key__in=to_labels))
+    return relation_type
 
 
 def make_article(

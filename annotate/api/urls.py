@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import agreement, annotations, articles, errors, exports, projects
+from . import agreement, annotations, articles, errors, exports, projects, proposals
 
 A = "articles/<int:article_id>/"
 EDITOR = A + "annotations/<str:username>/"
@@ -69,6 +69,11 @@ urlpatterns = [
     ),
     path(
         "projects/<slug:slug>/agreement/", agreement.AgreementReport.as_view(), name="api-agreement"
+    ),
+    path(
+        "projects/<slug:slug>/attributes/propose/",
+        proposals.ProposeAttributes.as_view(),
+        name="api-propose-attributes",
     ),
     # Exports and releases
     path("projects/<slug:slug>/export/", exports.Export.as_view(), name="api-export"),
