@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,6 +35,7 @@ from .services.annotations import (
     SpanInput,
     SpanRow,
 )
+from .services.projects import create_project
 from .versioning import describe
 
 MAX_INT = 2**31 - 1
@@ -211,13 +211,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     def create(self, validated_data: dict) -> Project:
         labels = validated_data.pop("labels")
         creator = self.context["request"].user
-        with transaction.atomic():
-            project = Project.objects.create(**validated_data)
-            Label.objects.bulk_create(
-                Label(project=project, order=order, **item) for order, item in enumerate(labels)
-            )
-            Membership.objects.create(project=project, user=creator, role=Role.MANAGER)
-        return project
+        return create_project(creator=creator, labels=labels, **validated_data)
 
 
 class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):

@@ -24,6 +24,7 @@ from ..serializers import (
     check_label_set,
 )
 from ..services.assignment import assign_articles
+from ..services.projects import add_label
 from ..services.workflow import hand_over_orphans, remove_member
 from .articles import check_params
 from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
@@ -129,11 +130,12 @@ class LabelList(ListModelMixin, GenericAPIView):
     def post(self, request: Request, slug: str) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            existing = list(Label.objects.select_for_update().filter(project=self.project))
-            check_label_set([serializer.validated_data], existing)
-            order = max((label.order for label in existing), default=-1) + 1
-            label = serializer.save(project=self.project, order=order)
+        fields = serializer.validated_data
+        label = add_label(
+            project=self.project,
+            fields=fields,
+            check=lambda existing: check_label_set([fields], existing),
+        )
         return Response(self.get_serializer(label).data, status=status.HTTP_201_CREATED)
 
 
