@@ -8,6 +8,8 @@ stay as they are. A relation row is immutable except for being closed (``removed
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -117,32 +119,51 @@ class RelationType(models.Model):
         return self.key
 
 
-def fact_schema(project_id: int) -> FactSchema:
-    """The project's attribute specs per label key and its relation types, in three queries."""
+class ProjectFacts(NamedTuple):
+    """A project's fact schema, and its relation types' ids by key (for writing relations)."""
+
+    schema: FactSchema
+    type_ids: dict[str, int]
+
+
+def load_facts(project_id: int) -> ProjectFacts:
+    """The project's attribute specs per label key and its relation types: three queries."""
     attributes: dict[str, list[AttributeSpec]] = {}
     rows = AttributeDefinition.objects.filter(label__project_id=project_id).order_by(
-        "label_id", "order", "key"
+        "label__order", "label__key", "order", "key"
     )
     for row in rows.select_related("label"):
         attributes.setdefault(row.label.key, []).append(row.spec())
-    types = {t.pk: (t.key, t.name) for t in RelationType.objects.filter(project_id=project_id)}
+    types = {t.pk: t for t in RelationType.objects.filter(project_id=project_id)}
     ends: dict[tuple[int, str], set[str]] = {}
-    for through, side in ((RelationType.from_labels.through, "from"),
-                          (RelationType.to_labels.through, "to")):  # fmt: skip
-        for type_id, label in through.objects.filter(relationtype_id__in=types).values_list(
-            "relationtype_id", "label__key"
-        ):
-            ends.setdefault((type_id, side), set()).add(label)
+    if types:
+        ends_query = (
+            Label.objects.filter(project_id=project_id)
+            .filter(Q(relations_from__isnull=False) | Q(relations_to__isnull=False))
+            .values_list("key", "relations_from", "relations_to")
+        )
+        for label, from_type, to_type in ends_query:
+            if from_type is not None:
+                ends.setdefault((from_type, "from"), set()).add(label)
+            if to_type is not None:
+                ends.setdefault((to_type, "to"), set()).add(label)
     relations = {}
-    for pk, (key, name) in types.items():
+    for pk, t in sorted(types.items(), key=lambda item: (item[1].order, item[1].key)):
         from_labels, to_labels = ends.get((pk, "from")), ends.get((pk, "to"))
-        relations[key] = RelationSpec(
-            key,
-            name,
+        relations[t.key] = RelationSpec(
+            t.key,
+            t.name,
             frozenset(from_labels) if from_labels else None,
             frozenset(to_labels) if to_labels else None,
         )
-    return FactSchema(attributes=attributes, relations=relations)
+    return ProjectFacts(
+        FactSchema(attributes=attributes, relations=relations),
+        {t.key: pk for pk, t in types.items()},
+    )
+
+
+def fact_schema(project_id: int) -> FactSchema:
+    return load_facts(project_id).schema
 
 
 class RelationQuerySet(models.QuerySet["Relation"]):

@@ -13,12 +13,31 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from ..facts.schema import (
+    FactError,
+    FactSchema,
+    check_attributes,
+    missing_required,
+    relation_fits,
+    relation_problems,
+)
 from ..inputs import INT64_MAX, InputError, parse_id, parse_offset, parse_text
 from ..models import Annotation, AnnotationVersion, Article, Assignment, Label, Role, Span
-from ..versioning import MergeConflict, SpanKey, describe, diff, merge
+from ..models.facts import RELATION_KEY_FIELDS, ProjectFacts, Relation, load_facts, relation_key
+from ..versioning import (
+    MergeConflict,
+    RelationKey,
+    SpanKey,
+    State,
+    StateChange,
+    describe,
+    diff_states,
+    merge_states,
+)
 
 MAX_SPANS_PER_ANNOTATION = 10_000
 MAX_NOTE_CHARS = 2_000
+MAX_RELATIONS_PER_ANNOTATION = 10_000
 
 
 class AnnotationError(Exception):
@@ -66,6 +85,8 @@ class SpanInput:
     label: str
     text: str | None = None
     source: int | None = None  # gold only: id of the editor span it was accepted from
+    # The label's attribute values; None (not {}) keeps those the same span has now.
+    attributes: Mapping[str, object] | None = field(default=None, hash=False)
 
     @property
     def key(self) -> SpanKey:
@@ -125,6 +146,7 @@ class SaveResult:
     created: bool
     merged: bool = False
     spans: list[SpanRow] = field(default_factory=list)  # after a new version: current spans
+    relations: list[RelationKey] = field(default_factory=list)  # ... and current relations
 
 
 def validate_spans(article: Article, spans: Iterable[SpanInput]) -> dict[str, Label]:
@@ -228,6 +250,22 @@ def state_of(annotation: Annotation, version: int | None = None) -> frozenset[Sp
     return frozenset(SpanKey(*row) for row in rows)
 
 
+def full_state_of(annotation: Annotation, version: int | None = None) -> State:
+    """Spans, attributes and relations as of `version` (default: the current one); two
+    queries."""
+    if annotation.pk is None:
+        return State()
+    number = annotation.version if version is None else version
+    rows = annotation.spans_at(number).values_list("start", "end", "label__key", "attributes")
+    spans = {SpanKey(s, e, label): attributes for s, e, label, attributes in rows}
+    relations = Relation.objects.filter(annotation=annotation).at(number)
+    return State(
+        frozenset(spans),
+        {k: v for k, v in spans.items() if v},
+        frozenset(relation_key(row) for row in relations.values_list(*RELATION_KEY_FIELDS)),
+    )
+
+
 class SpanRow(NamedTuple):
     """A current span as a write reads and answers it: plain values, no model instance
     (an annotation may hold thousands)."""
@@ -239,6 +277,7 @@ class SpanRow(NamedTuple):
     label_order: int
     text: str
     source: int | None
+    attributes: Mapping[str, object]
 
     @property
     def key(self) -> SpanKey:
@@ -252,7 +291,59 @@ class SpanRow(NamedTuple):
 
 def current_rows(annotation: Annotation) -> list[SpanRow]:
     fields = ("pk", "start", "end", "label__key", "label__order", "text", "source_id")
-    return [SpanRow(*row) for row in annotation.current_spans().values_list(*fields)]
+    rows = annotation.current_spans().values_list(*fields, "attributes")
+    return [SpanRow(*row) for row in rows]
+
+
+def current_relations(annotation: Annotation) -> dict[RelationKey, int]:
+    """The annotation's current relations and their row ids, in one query."""
+    rows = Relation.objects.filter(annotation=annotation).current()
+    return {relation_key(row[1:]): row[0] for row in rows.values_list("pk", *RELATION_KEY_FIELDS)}
+
+
+@dataclass
+class _Write:
+    """A write, checked: what the caller asked for, before the annotation is locked."""
+
+    spans: list[SpanInput]
+    labels: dict[str, Label]
+    facts: ProjectFacts
+    sources: dict[SpanKey, int]
+    attributes: dict[SpanKey, dict[str, object]]  # given explicitly (validated)
+    relations: frozenset[RelationKey] | None  # None: keep those whose ends stay
+    request_key: uuid.UUID | None
+
+    def state(self, reference: State) -> State:
+        """The state this write asks for. What it leaves out (a span's attributes, the
+        relations) is taken from `reference`: the state the writer saw."""
+        keys = frozenset(s.key for s in self.spans)
+        attributes = {
+            k: self.attributes[k] if k in self.attributes else reference.attributes_of(k)
+            for k in keys
+        }
+        relations = self.relations
+        if relations is None:
+            types = self.facts.schema.relations
+            relations = frozenset(
+                r
+                for r in reference.relations
+                if r.from_span in keys and r.to_span in keys and relation_fits(r, types)
+            )
+        return State(keys, attributes, relations)
+
+
+@dataclass
+class _Plan:
+    """What the write will store, once compared with the locked head."""
+
+    current: State
+    wanted: State
+    change: StateChange
+    rows: dict[SpanKey, SpanRow]
+    relation_ids: dict[RelationKey, int]
+    status: str
+    final: bool
+    merged: bool
 
 
 def save_annotation(
@@ -262,6 +353,7 @@ def save_annotation(
     role: str | None,
     base_version: int,
     spans: Iterable[SpanInput],
+    relations: Iterable[RelationInput | RelationKey] | None = None,
     status: str | None = None,
     final: bool | None = None,
     note: str = "",
@@ -270,146 +362,368 @@ def save_annotation(
     allow_merge: bool = False,
     extra_summary: Mapping[str, object] | None = None,
 ) -> SaveResult:
-    """Replace the annotation's span set, making version ``base_version + 1``.
+    """Replace the annotation's content (spans, their attributes, relations), making version
+    ``base_version + 1``.
 
+    - A span whose ``attributes`` is None keeps the attributes the same span (offsets and
+      label) has; ``relations`` None keeps the relations whose two ends are still there and
+      still fit their type. An explicit ``{}`` or ``[]`` replaces. Relations are given as
+      indexes into `spans` (``RelationInput``) or by their ends (``RelationKey``).
+    - Required attributes are enforced when submitting (``status`` submitted) and when
+      making the gold final.
     - A stale ``base_version`` raises StaleVersion (nothing written), unless ``allow_merge``
-      and no span the concurrent versions changed overlaps a span we changed: then our
-      change is applied on top of theirs (``versioning.merge``) and ``merged`` is set.
+      and nothing the concurrent versions changed overlaps anything we changed: then our
+      change is applied on top of theirs (``versioning.merge_states``) and ``merged`` is set.
     - A request already seen (same ``request_key`` on this annotation) makes no version and
       returns the version it made then; the same key with a different change is refused.
     - A write that changes nothing, or a retry whose change is already the current state,
       makes no version and returns the current state.
     """
-    spans = list(spans)
-    _check_arguments(base_version, status, note)
-    request_key = _as_uuid(request_key)
-    labels = validate_spans(annotation.article, spans)
-    check_may_write(annotation, author, role)
-    wanted = frozenset(s.key for s in spans)
-    sources = {s.key: s.source for s in spans if s.source is not None}
-    _check_sources(annotation, sources)
-
+    write = _check_write(
+        annotation, author, role, base_version, spans, relations, status, final, note, request_key
+    )
     with transaction.atomic():
         # Lock the head row: concurrent writers to one annotation queue here (PostgreSQL
         # row lock; SQLite's IMMEDIATE transactions serialise all writers anyway). The
         # request-key lookup comes after the lock so that a duplicate sent while the first
         # request was still running sees the version the first one made.
         head, created = _lock_head(annotation)
-        if request_key is not None and not created:
-            replay = AnnotationVersion.objects.filter(
-                annotation=head, request_key=request_key
-            ).first()
-            if replay is not None:
-                if _replay_differs(head, replay, wanted, status, final):
-                    raise RequestKeyReused(
-                        f"This request key was already used for another change (version "
-                        f"{replay.number}). Send a new key with a new change."
-                    )
-                _copy_head(head, annotation)
-                return SaveResult(annotation=head, version=replay, created=False)
-
-        merged = False
-        if head.version != base_version:
-            current = state_of(head)
-            if current == wanted and _same_flags(head, status, final):
-                _copy_head(head, annotation)
-                return SaveResult(annotation=head, version=None, created=False)
-            if not allow_merge or base_version > head.version:
-                raise _stale(head, base_version)
-            try:
-                wanted = merge(state_of(head, base_version), wanted, current)
-            except MergeConflict:
-                raise _stale(head, base_version) from None
-            merged = True
-
-        reopening = final is False
-        if head.is_gold and head.final and not reopening and state_of(head) != wanted:
-            raise Locked("The gold annotation is final; reopen it before changing it.")
-
-        current_spans = {} if created else {row.key: row for row in current_rows(head)}
-        change = diff(frozenset(current_spans), wanted)
-        new_status = status or head.status
-        new_final = head.final if final is None else final
-        if change.is_empty() and new_status == head.status and new_final == head.final:
+        replay = _replayed(head, created, write, status, final)
+        if replay is not None:
             _copy_head(head, annotation)
-            return SaveResult(annotation=head, version=None, created=False, merged=merged)
-        if new_final and not head.is_gold:
-            raise InvalidSpans("Only the gold annotation can be final.")
-
-        number = head.version + 1
-        summary: dict[str, object] = change.summary()
-        if new_status != head.status:
-            summary["status"] = new_status
-        if new_final != head.final:
-            summary["final"] = new_final
-        if restored_from is not None:
-            summary["restored_from"] = restored_from
-        if merged:
-            summary["merged_from_base"] = base_version
-        for key, value in (extra_summary or {}).items():
-            summary.setdefault(key, value)  # e.g. the editor versions a gold write used
-
-        text = annotation.article.text if change.added else ""
-        try:
-            # The version row goes first: in a race the row lock did not cover (the head
-            # changed outside this function), the unique (annotation, number) constraint
-            # stops the second writer before it touches a span. A savepoint, so that the
-            # transaction is still usable for _stale() below; none for an annotation this
-            # transaction created, which nobody else can have written to.
-            with transaction.atomic(savepoint=not created):
-                version = AnnotationVersion.objects.create(
-                    annotation=head,
-                    number=number,
-                    author=author,
-                    status=new_status,
-                    final=new_final,
-                    note=note,
-                    summary=summary,
-                    span_count=len(wanted),
-                    restored_from=restored_from,
-                    request_key=request_key,
-                )
-                if change.removed:
-                    Span.objects.filter(
-                        pk__in=[current_spans[k].id for k in change.removed]
-                    ).update(removed_in=number)
-                added = Span.objects.bulk_create(
-                    Span(
-                        annotation=head,
-                        start=k.start,
-                        end=k.end,
-                        label=labels[k.label],
-                        text=text[k.start : k.end],
-                        added_in=number,
-                        source_id=sources.get(k),
-                    )
-                    for k in sorted(change.added)
-                )
-        except IntegrityError:
-            seen = head.version
-            head.refresh_from_db(fields=["version", "status", "final"])
-            if head.version != seen:
-                raise _stale(head, base_version) from None
-            raise
-        now = timezone.now()
-        Annotation.objects.filter(pk=head.pk).update(
-            version=number, status=new_status, final=new_final, updated_at=now
+            return SaveResult(annotation=head, version=replay, created=False)
+        plan = _compare(head, created, write, base_version, status, final, allow_merge)
+        if plan is None:
+            _copy_head(head, annotation)
+            return SaveResult(annotation=head, version=None, created=False)
+        if plan.change.is_empty() and plan.status == head.status and plan.final == head.final:
+            _copy_head(head, annotation)
+            return SaveResult(annotation=head, version=None, created=False, merged=plan.merged)
+        _check_complete(write, plan, status, final, head)
+        summary = _summary(plan, head, restored_from, base_version, extra_summary)
+        version, added = _write_version(
+            head, created, write, plan, base_version, author, note, summary, restored_from
         )
         previous_status = head.status
-        head.version, head.status, head.final, head.updated_at = number, new_status, new_final, now
+        _move_head(head, version.number, plan.status, plan.final)
         _copy_head(head, annotation)
         _after_save(head, previous_status)
-    kept = [row for key, row in current_spans.items() if key not in change.removed]
+    return _result(head, version, plan, added)
+
+
+def _check_write(
+    annotation: Annotation,
+    author,
+    role: str | None,
+    base_version: int,
+    spans: Iterable[SpanInput],
+    relations: Iterable[RelationInput | RelationKey] | None,
+    status: str | None,
+    final: bool | None,
+    note: str,
+    request_key: uuid.UUID | str | None,
+) -> _Write:
+    """Every check that needs no lock: arguments, spans, facts, the caller's rights."""
+    spans = list(spans)
+    _check_arguments(base_version, status, note)
+    key = _as_uuid(request_key)
+    labels = validate_spans(annotation.article, spans)
+    facts = load_facts(annotation.article.project_id)
+    attributes = _check_attributes(spans, facts.schema)
+    checked = None if relations is None else _check_relations(spans, relations, facts.schema)
+    check_may_write(annotation, author, role)
+    sources = {s.key: s.source for s in spans if s.source is not None}
+    _check_sources(annotation, sources)
+    return _Write(spans, labels, facts, sources, attributes, checked, key)  # type: ignore[arg-type]
+
+
+def _check_attributes(spans: list[SpanInput], schema: FactSchema) -> dict[SpanKey, dict]:
+    """The attributes given explicitly, normalised; InvalidSpans naming each span by index."""
+    result: dict[SpanKey, dict] = {}
+    errors: list[dict[str, object]] = []
+    for index, span in enumerate(spans):
+        if span.attributes is None:
+            continue
+        try:
+            result[span.key] = check_attributes(
+                span.label, span.attributes, schema.specs_for(span.label)
+            )
+        except FactError as error:
+            errors.append({"index": index, "detail": str(error)})
+    if errors:
+        raise _invalid("Span", "index", errors)
+    return result
+
+
+def _check_relations(
+    spans: list[SpanInput],
+    relations: Iterable[RelationInput | RelationKey],
+    schema: FactSchema,
+) -> frozenset[RelationKey]:
+    """The relations as keys; InvalidSpans naming each bad relation by index: an end that is
+    not a span of the write, a type the project lacks, labels the type does not allow, a
+    self-loop, a relation given twice."""
+    relations = list(relations)
+    if len(relations) > MAX_RELATIONS_PER_ANNOTATION:
+        raise InvalidSpans(
+            f"Too many relations: at most {MAX_RELATIONS_PER_ANNOTATION} per annotation."
+        )
+    keys = [s.key for s in spans]
+    index_of = {k: i for i, k in enumerate(keys)}
+    refs: list[tuple[object, object, object]] = []
+    missing: dict[int, str] = {}
+    for index, relation in enumerate(relations):
+        if isinstance(relation, RelationKey):
+            ends = (index_of.get(relation.from_span, -1), index_of.get(relation.to_span, -1))
+            refs.append((*ends, relation.type))
+            gone = [k for k, i in zip(relation[:2], ends, strict=True) if i < 0]
+            if gone:
+                missing[index] = (
+                    f"its end {gone[0].label} {gone[0].start}:{gone[0].end} is not a span"
+                )
+        else:
+            refs.append(tuple(relation))  # type: ignore[arg-type]
+    problems = [(i, missing.get(i, d)) for i, d in relation_problems(refs, keys, schema.relations)]
+    if problems:
+        raise _invalid("Relation", "relation", [{"relation": i, "detail": d} for i, d in problems])
+    return frozenset(RelationKey(keys[f], keys[t], kind) for f, t, kind in refs)  # type: ignore[index]
+
+
+def _invalid(what: str, field_name: str, errors: list[dict[str, object]]) -> InvalidSpans:
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return InvalidSpans(f"{what} {first[field_name]}: {first['detail']}{more}.", errors=errors)
+
+
+def _replayed(
+    head: Annotation, created: bool, write: _Write, status: str | None, final: bool | None
+) -> AnnotationVersion | None:
+    """The version an earlier request with the same key made (None: a new request)."""
+    if write.request_key is None or created:
+        return None
+    replay = AnnotationVersion.objects.filter(annotation=head, request_key=write.request_key)
+    replay = replay.first()
+    if replay is not None and _replay_differs(head, replay, write, status, final):
+        raise RequestKeyReused(
+            f"This request key was already used for another change (version "
+            f"{replay.number}). Send a new key with a new change."
+        )
+    return replay
+
+
+def _compare(
+    head: Annotation,
+    created: bool,
+    write: _Write,
+    base_version: int,
+    status: str | None,
+    final: bool | None,
+    allow_merge: bool,
+) -> _Plan | None:
+    """The current and the wanted state, merged onto newer versions when allowed; None when
+    a stale write asks for exactly the current state (nothing to do)."""
+    rows = {} if created else {row.key: row for row in current_rows(head)}
+    relation_ids = {} if created else current_relations(head)
+    current = State(
+        frozenset(rows),
+        {k: r.attributes for k, r in rows.items() if r.attributes},
+        frozenset(relation_ids),
+    )
+    wanted = write.state(current)
+    merged = False
+    if head.version != base_version:
+        if wanted == current and _same_flags(head, status, final):
+            return None
+        if not allow_merge or base_version > head.version:
+            raise _stale(head, base_version)
+        base = full_state_of(head, base_version)
+        try:
+            wanted = merge_states(base, write.state(base), current)
+        except MergeConflict:
+            raise _stale(head, base_version) from None
+        merged = True
+    reopening = final is False
+    if head.is_gold and head.final and not reopening and wanted != current:
+        raise Locked("The gold annotation is final; reopen it before changing it.")
+    new_final = head.final if final is None else final
+    if new_final and not head.is_gold:
+        raise InvalidSpans("Only the gold annotation can be final.")
+    return _Plan(
+        current=current,
+        wanted=wanted,
+        change=diff_states(current, wanted),
+        rows=rows,
+        relation_ids=relation_ids,
+        status=status or head.status,
+        final=new_final,
+        merged=merged,
+    )
+
+
+def _check_complete(
+    write: _Write, plan: _Plan, status: str | None, final: bool | None, head: Annotation
+) -> None:
+    """Required attributes, when submitting or making the gold final: 400 naming each span
+    (by its index in the write) and attribute."""
+    submitting = status == Annotation.Status.SUBMITTED and not head.is_gold
+    if not (submitting or final is True):
+        return
+    schema = write.facts.schema
+    errors: list[dict[str, object]] = []
+    for index, span in enumerate(write.spans):
+        missing = missing_required(
+            plan.wanted.attributes_of(span.key), schema.specs_for(span.label)
+        )
+        if missing:
+            what = "submitting" if submitting else "making the gold final"
+            detail = (
+                f"{span.label} {span.start}:{span.end} needs attribute "
+                f"{', '.join(missing)} before {what}"
+            )
+            errors.append({"index": index, "detail": detail})
+    if errors:
+        raise _invalid("Span", "index", errors)
+
+
+def _summary(
+    plan: _Plan,
+    head: Annotation,
+    restored_from: int | None,
+    base_version: int,
+    extra_summary: Mapping[str, object] | None,
+) -> dict[str, object]:
+    summary: dict[str, object] = plan.change.summary()
+    if plan.status != head.status:
+        summary["status"] = plan.status
+    if plan.final != head.final:
+        summary["final"] = plan.final
+    if restored_from is not None:
+        summary["restored_from"] = restored_from
+    if plan.merged:
+        summary["merged_from_base"] = base_version
+    for key, value in (extra_summary or {}).items():
+        summary.setdefault(key, value)  # e.g. the editor versions a gold write used
+    return summary
+
+
+def _write_version(
+    head: Annotation,
+    created: bool,
+    write: _Write,
+    plan: _Plan,
+    base_version: int,
+    author,
+    note: str,
+    summary: dict[str, object],
+    restored_from: int | None,
+) -> tuple[AnnotationVersion, list[Span]]:
+    """The version row, then the span and relation rows it closes and adds: one insert or
+    update per table, however many spans and relations."""
+    number = head.version + 1
+    change = plan.change
+    # A span whose attributes changed is closed and added again under the same key.
+    reattributed = set(change.attributes)
+    closing = [plan.rows[k].id for k in change.spans.removed | reattributed]
+    adding = sorted(change.spans.added | reattributed)
+    text = head.article.text if change.spans.added else ""
+    try:
+        # The version row goes first: in a race the row lock did not cover (the head
+        # changed outside this function), the unique (annotation, number) constraint
+        # stops the second writer before it touches a span. A savepoint, so that the
+        # transaction is still usable for _stale() below; none for an annotation this
+        # transaction created, which nobody else can have written to.
+        with transaction.atomic(savepoint=not created):
+            version = AnnotationVersion.objects.create(
+                annotation=head,
+                number=number,
+                author=author,
+                status=plan.status,
+                final=plan.final,
+                note=note,
+                summary=summary,
+                span_count=len(plan.wanted.spans),
+                restored_from=restored_from,
+                request_key=write.request_key,
+            )
+            if closing:
+                Span.objects.filter(pk__in=closing).update(removed_in=number)
+            added = Span.objects.bulk_create(
+                _span_row(head, write, plan, k, number, text) for k in adding
+            )
+            _write_relations(head, write, plan, number)
+    except IntegrityError:
+        seen = head.version
+        head.refresh_from_db(fields=["version", "status", "final"])
+        if head.version != seen:
+            raise _stale(head, base_version) from None
+        raise
+    return version, added
+
+
+def _span_row(
+    head: Annotation, write: _Write, plan: _Plan, key: SpanKey, number: int, text: str
+) -> Span:
+    old = plan.rows.get(key)
+    return Span(
+        annotation=head,
+        start=key.start,
+        end=key.end,
+        label=write.labels[key.label],
+        text=old.text if old else text[key.start : key.end],
+        attributes=plan.wanted.attributes_of(key),
+        added_in=number,
+        source_id=write.sources.get(key, old.source if old else None),
+    )
+
+
+def _write_relations(head: Annotation, write: _Write, plan: _Plan, number: int) -> None:
+    change = plan.change
+    if change.relations_removed:
+        ids = [plan.relation_ids[r] for r in change.relations_removed]
+        Relation.objects.filter(pk__in=ids).update(removed_in=number)
+    if change.relations_added:
+        labels, types = write.labels, write.facts.type_ids
+        Relation.objects.bulk_create(
+            Relation(
+                annotation=head,
+                type_id=types[r.type],
+                from_start=r.from_span.start,
+                from_end=r.from_span.end,
+                from_label=labels[r.from_span.label],
+                to_start=r.to_span.start,
+                to_end=r.to_span.end,
+                to_label=labels[r.to_span.label],
+                added_in=number,
+            )
+            for r in sorted(change.relations_added)
+        )
+
+
+def _move_head(head: Annotation, number: int, status: str, final: bool) -> None:
+    now = timezone.now()
+    Annotation.objects.filter(pk=head.pk).update(
+        version=number, status=status, final=final, updated_at=now
+    )
+    head.version, head.status, head.final, head.updated_at = number, status, final, now
+
+
+def _result(
+    head: Annotation, version: AnnotationVersion, plan: _Plan, added: list[Span]
+) -> SaveResult:
+    """The answer of a write that made a version, from what it holds (no second read)."""
+    closed = plan.change.spans.removed | set(plan.change.attributes)
+    kept = [row for key, row in plan.rows.items() if key not in closed]
     new = [
-        SpanRow(s.pk, s.start, s.end, s.label.key, s.label.order, s.text, s.source_id)
+        SpanRow(s.pk, s.start, s.end, s.label.key, s.label.order, s.text, s.source_id, s.attributes)
         for s in added
     ]
     return SaveResult(
         annotation=head,
         version=version,
         created=True,
-        merged=merged,
+        merged=plan.merged,
         spans=sorted(kept + new, key=lambda row: row.text_order),
+        relations=sorted(plan.wanted.relations),
     )
 
 
@@ -484,7 +798,7 @@ def _check_sources(annotation: Annotation, sources: dict[SpanKey, object]) -> No
 def _replay_differs(
     head: Annotation,
     replay: AnnotationVersion,
-    wanted: frozenset[SpanKey],
+    write: _Write,
     status: str | None,
     final: bool | None,
 ) -> bool:
@@ -494,7 +808,8 @@ def _replay_differs(
         return True
     if "merged_from_base" in replay.summary:
         return False  # the stored state also holds the changes it was merged with
-    return state_of(head, replay.number) != wanted
+    made = full_state_of(head, replay.number)
+    return write.state(made) != made
 
 
 def _copy_head(head: Annotation, annotation: Annotation) -> None:
@@ -561,7 +876,8 @@ def restore_version(
     note: str = "",
     request_key: uuid.UUID | str | None = None,
 ) -> SaveResult:
-    """Make a new version whose spans equal version `number`; history is never rewritten.
+    """Make a new version whose spans, attributes and relations equal version `number`;
+    history is never rewritten.
 
     Status and finality stay as they are. Restoring a version equal to the current state
     makes no version (``created`` is False).
@@ -571,13 +887,14 @@ def restore_version(
     if not AnnotationVersion.objects.filter(annotation=annotation, number=number).exists():
         raise InvalidSpans(f"Version {number} of this annotation does not exist.")
     old = annotation.spans_at(number)
-    spans = [SpanInput(s.start, s.end, s.label.key, s.text, s.source_id) for s in old]
+    spans = [SpanInput(s.start, s.end, s.label.key, s.text, s.source_id, s.attributes) for s in old]
     return save_annotation(
         annotation=annotation,
         author=author,
         role=role,
         base_version=base_version,
         spans=spans,
+        relations=full_state_of(annotation, number).relations,
         note=note or f"Restored version {number}",
         request_key=request_key,
         restored_from=number,

@@ -29,15 +29,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from ..models import Annotation, AnnotationVersion, Article, Assignment, Flag, Project, Span
+from ..models.facts import Relation
 from ..offsets import OffsetError, from_utf16, snap_to_words
-from ..versioning import SpanKey
-from .annotations import (
+from ..span_checks import SpanConcern, concerns, span_concerns
+from ..versioning import RelationKey, SpanKey, State, has_content_change
 from . import workflow
+from .annotations import (
     InvalidSpans,
     SaveResult,
     SpanInput,
     StaleVersion,
     annotation_for,
+    full_state_of,
     save_annotation,
 )
 
@@ -51,15 +54,15 @@ class QueueStatus:
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     CLOSED = "closed"  # the gold is final: nothing more to do or change
-
     FLAGGED = "flagged"  # the editor flagged it instead of labelling it
+
     LABELS = {
         TODO: "Not started",
         IN_PROGRESS: "In progress",
         SUBMITTED: "Submitted",
         CLOSED: "Closed",
-    }
         FLAGGED: "Flagged",
+    }
     FILTERS = {
         "open": "To do",
         "done": "Done",
@@ -88,7 +91,6 @@ def _gold_final() -> Exists:
     )
 
 
-def _with_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
 def _flagged() -> Exists:
     """The editor flagged the article and no reviewer has dismissed the flag: skipped."""
     return Exists(
@@ -98,21 +100,22 @@ def _flagged() -> Exists:
     )
 
 
+def _with_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
     return assignments.annotate(
         # Coalesced: a NULL would make exclude() drop the articles nobody has started.
         ann_status=Coalesce(_own_annotation("status"), Value(""), output_field=CharField()),
         ann_version=Coalesce(_own_annotation("version"), Value(0), output_field=IntegerField()),
         closed=_gold_final(),
-    )
         flagged=_flagged(),
+    )
 
 
-def _done() -> Q:
 def with_editor_state(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
     """Assignments with ``ann_status``, ``ann_version``, ``closed`` and ``flagged``."""
     return _with_state(assignments)
 
 
+def _done() -> Q:
     return Q(ann_status=Annotation.Status.SUBMITTED) | Q(closed=True) | Q(flagged=True)
 
 
@@ -147,9 +150,9 @@ def queue_status(row: Assignment) -> str:
         return QueueStatus.CLOSED
     if row.ann_status == Annotation.Status.SUBMITTED:  # type: ignore[attr-defined]
         return QueueStatus.SUBMITTED
-    if row.ann_version:  # type: ignore[attr-defined]
     if row.flagged:  # type: ignore[attr-defined]
         return QueueStatus.FLAGGED
+    if row.ann_version:  # type: ignore[attr-defined]
         return QueueStatus.IN_PROGRESS
     return QueueStatus.TODO
 
@@ -160,8 +163,8 @@ class Progress:
     submitted: int = 0
     in_progress: int = 0
     closed: int = 0
-
     flagged: int = 0
+
     @property
     def done(self) -> int:
         return self.submitted + self.closed + self.flagged
@@ -210,8 +213,8 @@ def progress_by_project(user, project_ids: Iterable[int] | None = None) -> dict[
             submitted=row["submitted_n"],
             in_progress=row["in_progress_n"],
             closed=row["closed_n"],
-        )
             flagged=row["flagged_n"],
+        )
         for row in totals
     }
 
@@ -309,15 +312,32 @@ def current_span_rows(annotation: Annotation, labels: Iterable) -> list[SpanRow]
 # Single-span changes
 
 
+class NeedsConfirmation(InvalidSpans):
+    """A span that looks like a slip (Ctrl+A, a stray drag): saved only when confirmed."""
+
+    def __init__(self, detail: str, *, span: SpanInput, reasons: tuple[str, ...]):
+        super().__init__(detail, errors={"confirm": list(reasons)})
+        self.span = span
+        self.reasons = reasons
+
+
 def span_from_selection(
-    article: Article, *, start: int, end: int, quote: str, label: str, snap: bool = True
+    article: Article,
+    *,
+    start: int,
+    end: int,
+    quote: str,
+    label: str,
+    snap: bool = True,
+    confirm: bool = False,
 ) -> SpanInput:
     """The span an editor meant by a browser selection given in UTF-16 offsets.
 
     `quote` is the selected text as the browser saw it: it must equal the article text at
     those offsets, so a page whose text differs from the stored one cannot save a span at
     the wrong place. With `snap`, the selection grows to whole words and loses the space
-    and punctuation around it.
+    and punctuation around it. A span that crosses a paragraph break or is longer than the
+    project's limit raises NeedsConfirmation unless `confirm` says the editor meant it.
     """
     text = article.text
     try:
@@ -335,7 +355,28 @@ def span_from_selection(
         s, e = snap_to_words(text, s, e)
     if not text[s:e].strip():
         raise InvalidSpans("The selection holds only spaces: select some words first.")
-    return SpanInput(s, e, label, text[s:e])
+    span = SpanInput(s, e, label, text[s:e])
+    reasons = concerns(text, s, e, article.project.long_span_chars)
+    if reasons and not confirm:
+        raise NeedsConfirmation(
+            f"This {label} span {' and '.join(reasons)}: is that what you meant? "
+            "Confirm to save it.",
+            span=span,
+            reasons=reasons,
+        )
+    return span
+
+
+def suspect_spans(annotation: Annotation) -> list[SpanConcern]:
+    """The annotation's current spans that cross a paragraph break or are longer than the
+    project's limit: what a reviewer should look at before marking a gold final."""
+    if not annotation.pk:
+        return []
+    article = annotation.article
+    rows = Span.objects.filter(annotation=annotation, removed_in__isnull=True).values_list(
+        "start", "end", "label__key"
+    )
+    return span_concerns(article.text, rows, article.project.long_span_chars)
 
 
 def _state(annotation: Annotation, version: int) -> frozenset[SpanKey]:
@@ -487,6 +528,164 @@ def submit(
     )
 
 
+# Facts: a span's attributes, relations between spans
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRow:
+    """A current relation as the page shows it: its row id (what ``remove_relation``
+    takes), its type and its two ends."""
+
+    pk: int
+    type: str
+    from_span: SpanKey
+    to_span: SpanKey
+
+
+_ENDS = ("from_start", "from_end", "from_label__key", "to_start", "to_end", "to_label__key")
+
+
+def current_relation_rows(annotation: Annotation) -> list[RelationRow]:
+    """The annotation's current relations in text order of their first end, in one query."""
+    if not annotation.pk:
+        return []
+    rows = (
+        Relation.objects.filter(annotation=annotation)
+        .current()
+        .order_by("from_start", "-from_end", "to_start", "-to_end", "type__order")
+        .values_list("pk", "type__key", *_ENDS)
+    )
+    return [
+        RelationRow(pk, kind, SpanKey(fs, fe, fl), SpanKey(ts, te, tl))
+        for pk, kind, fs, fe, fl, ts, te, tl in rows
+    ]
+
+
+def _edit_facts(
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    request_key: uuid.UUID | str | None,
+    edit: Callable[[Annotation, State], tuple[dict[SpanKey, Mapping], frozenset[RelationKey]]],
+) -> SaveResult:
+    """Apply `edit` to the state the page showed (version `base_version`). `edit` returns
+    the attributes it sets (by span) and the whole relation set; every other span keeps its
+    attributes. Rebased onto newer versions when nothing it touches changed meanwhile."""
+    annotation = annotation_for(article, author)
+    base = full_state_of(annotation, base_version)
+    attributes, relations = edit(annotation, base)
+    spans = [
+        SpanInput(k.start, k.end, k.label, attributes=attributes.get(k)) for k in sorted(base.spans)
+    ]
+    return _save_change(
+        annotation,
+        author,
+        role,
+        base_version,
+        spans,
+        request_key,
+        relations=relations,
+        allow_merge=True,
+    )
+
+
+def _key_at_base(annotation: Annotation, span_id: object, base_version: int) -> SpanKey:
+    if not isinstance(span_id, int) or isinstance(span_id, bool):
+        raise InvalidSpans("Say which span: its id is a number.")
+    span = _span_at_base(annotation, span_id, base_version)
+    return SpanKey(span.start, span.end, span.label.key)
+
+
+@transaction.atomic
+def set_span_attributes(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    span_id: int,
+    attributes: Mapping[str, object],
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    """Give span `span_id` (as the page at `base_version` showed it) these attribute values,
+    replacing the ones it had: a key left out or None means "not given". One new version;
+    the span keeps its relations (they are tied to its offsets and label, not its row).
+    Values that do not fit the label's schema raise InvalidSpans naming the attribute."""
+
+    def edit(annotation: Annotation, base: State):
+        key = _key_at_base(annotation, span_id, base_version)
+        return {key: dict(attributes)}, base.relations
+
+    return _edit_facts(article, author, role, base_version, request_key, edit)
+
+
+@transaction.atomic
+def add_relation(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    from_span_id: int,
+    to_span_id: int,
+    type: str,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    """Relate span `from_span_id` to span `to_span_id` (ids as the page at `base_version`
+    showed them) with relation type key `type`. One new version; InvalidSpans when the type
+    does not allow those labels, the two spans are one, or the relation exists already."""
+
+    def edit(annotation: Annotation, base: State):
+        source = _key_at_base(annotation, from_span_id, base_version)
+        target = _key_at_base(annotation, to_span_id, base_version)
+        relation = RelationKey(source, target, type)
+        if relation in base.relations:
+            raise InvalidSpans(f"These two spans are already related as {type}.")
+        return {}, base.relations | {relation}
+
+    return _edit_facts(article, author, role, base_version, request_key, edit)
+
+
+@transaction.atomic
+def remove_relation(
+    *,
+    article: Article,
+    author,
+    role: str | None,
+    base_version: int,
+    relation_id: int,
+    request_key: uuid.UUID | str | None = None,
+) -> SaveResult:
+    """Remove relation `relation_id` (a ``RelationRow.pk`` the page at `base_version`
+    showed). One new version. Deleting a span removes its relations by itself."""
+
+    def edit(annotation: Annotation, base: State):
+        if not isinstance(relation_id, int) or isinstance(relation_id, bool):
+            raise InvalidSpans("Say which relation: its id is a number.")
+        row = Relation.objects.filter(pk=relation_id, annotation=annotation).first()
+        if row is None:
+            raise InvalidSpans("There is no such relation in your annotation.")
+        if not (
+            row.added_in <= base_version
+            and (row.removed_in is None or row.removed_in > base_version)
+        ):
+            raise StaleVersion(
+                "This relation is no longer where your page shows it: the annotation changed "
+                "in another tab or window. Reload to see the current state.",
+                current_version=annotation.version,
+                changes=[],
+            )
+        key = RelationKey(
+            SpanKey(row.from_start, row.from_end, row.from_label.key),
+            SpanKey(row.to_start, row.to_end, row.to_label.key),
+            row.type.key,
+        )
+        return {}, base.relations - {key}
+
+    return _edit_facts(article, author, role, base_version, request_key, edit)
+
+
 # Undo
 
 
@@ -528,7 +727,7 @@ def undo_step(versions: Iterable[tuple[int, int | None, str, Mapping]]) -> UndoS
         if _is_undo(note, restored) and restored is not None and restored < number:
             number = restored
             continue
-        if not summary.get("added") and not summary.get("removed"):
+        if not has_content_change(summary):
             number -= 1
             continue
         return UndoStep(undoes=number, target=number - 1, summary=summary)
@@ -578,13 +777,18 @@ def undo(
     step = undo_step_for(annotation)
     if step is None:
         raise InvalidSpans("There is nothing to undo.")
+    target = full_state_of(annotation, step.target)
     return _save_change(
         annotation,
         author,
         role,
         base_version,
-        _inputs(_state(annotation, step.target)),
+        [
+            SpanInput(k.start, k.end, k.label, attributes=target.attributes_of(k))
+            for k in sorted(target.spans)
+        ],
         key,
+        relations=target.relations,
         note=UNDO_NOTE,
         restored_from=step.target,
     )
