@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotate.facts.proposals import fit_to_schema, propose
 from annotate.facts.schema import AttributeSpec
@@ -251,7 +253,32 @@ def test_one_alone_counts_only_beside_a_person_or_a_kind():
         1, kind="wounded", victims="security forces"
     )
     assert propose("at one point") == {}
-    assert propose("no one") == figure(0)
+    assert propose("one or two people were hurt") == figure(
+        1, "range", 2, kind="wounded", victims="unknown"
+    )
+
+
+def test_no_one_is_zero_only_when_a_kind_follows():
+    assert propose("none of the passengers was hurt") == figure(0, kind="wounded")
+    assert propose("no one") == {}
+    assert propose("No one has claimed the attack, which killed 12 people") == figure(
+        12, kind="killed", victims="unknown"
+    )
+
+
+def test_no_before_a_hedge_is_not_zero():
+    assert propose("no less than thirty soldiers were killed") == figure(
+        30, "at_least", kind="killed", victims="security forces"
+    )
+
+
+def test_ordinals_in_digits_are_not_counts():
+    assert propose("the 40th victim was buried") == {}
+
+
+def test_a_number_larger_than_any_count_is_not_one():
+    assert propose("1" + "0" * 30 + " people") == {}
+    assert propose("9" * 400 + ".5 billion people") == {}
 
 
 def test_curly_quotes_dashes_and_case_do_not_matter():
@@ -298,3 +325,43 @@ def test_fitting_drops_a_value_of_another_type():
 
 def test_fitting_to_a_label_without_attributes_gives_nothing():
     assert fit_to_schema(propose("seven fighters were killed"), ()) == {}
+
+
+# Whatever the words, a proposal has this shape
+
+VOCABULARY = (
+    "at least more than about up to between and or to - no one a dozen dozens scores of "
+    "hundreds thousands tens twenty three hundred 2,500 1.5 million 2024 june 29 th killed "
+    "wounded were was fighters children civilians soldiers people including among the death "
+    "toll rose from , . year old % $ nobody none casualties some nearly plus"
+)
+WORDS = VOCABULARY.split(" ")
+KINDS = {"killed", "wounded", "missing", "displaced", "detained"}
+QUALIFIERS = {"exact", "at_least", "more_than", "about", "up_to", "range"}
+VICTIMS = {"civilians", "fighters", "security forces", "children", "unknown"}
+
+
+def assert_well_formed(proposal):
+    assert set(proposal) <= {"kind", "low", "high", "qualifier", "victims"}
+    assert proposal.get("kind", "killed") in KINDS
+    assert proposal.get("victims", "unknown") in VICTIMS
+    if "low" in proposal:
+        low, high = proposal["low"], proposal["high"]
+        assert type(low) is int and 0 <= low <= 10**10
+        assert proposal["qualifier"] in QUALIFIERS
+        assert (high is not None) == (proposal["qualifier"] == "range")
+        assert high is None or (type(high) is int and high > low)
+    else:
+        assert "high" not in proposal and "qualifier" not in proposal
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_any_mix_of_the_words_gives_a_well_formed_proposal(text):
+    assert_well_formed(propose(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_well_formed_proposal(text):
+    assert_well_formed(propose(text))

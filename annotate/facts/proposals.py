@@ -202,6 +202,7 @@ ZERO_NOUNS = {
     "wounded": "wounded",
 }
 ARTICLES = frozenset({"a", "an"})
+MAX_COUNT = 10**10  # more people than there are: a larger "count" is something else
 
 TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
 DASHES = str.maketrans(
@@ -291,7 +292,7 @@ def _raw_figures(words: list[str]) -> list[_Figure]:
                 base = value if value is not None else _decimal(w)
                 value = base * SCALES[words[end]] if base is not None else None
                 end += 1
-            if value is not None:
+            if value is not None and value <= MAX_COUNT:
                 figures.append(_Figure(i, end, int(value)))
             taken.update(range(i, end))
             i = end
@@ -313,6 +314,8 @@ def _raw_figures(words: list[str]) -> list[_Figure]:
     tokens = [_Token(w, m) for w, m in zip(words, mine, strict=True)]
     for found in find_numbers(tokens, "en", 0):
         if found.is_ordinal or set(range(found.start, found.end)) & taken:
+            continue
+        if not found.value <= MAX_COUNT:  # also NaN: text2num gives floats
             continue
         spelled = words[found.start : found.end]
         figures.append(
@@ -409,7 +412,6 @@ def _is_date_or_year(words: list[str], f: _Figure) -> bool:
     if int(word) <= 31 and (
         before in MONTHS
         or (after in MONTHS and not (after == "may" and _next_is_verb(words, f.end + 1)))
-        or (after in {"st", "nd", "rd", "th"})
     ):
         return True
     if len(word) == 4 and 1900 <= int(word) <= 2099:
@@ -423,10 +425,12 @@ def _next_is_verb(words: list[str], i: int) -> bool:
 
 
 def _is_measure(words: list[str], f: _Figure) -> bool:
-    """Ages, times, percentages, money and ranges of years are not counts of people."""
+    """Ages, times, percentages, money and ordinals in digits are not counts of people."""
     before = words[f.start - 1] if f.start else ""
     after = words[f.end : f.end + 3]
-    if before in {"$", "\u20ac", "\u00a3", ":"} or (after and after[0] in {"%", ":", "am", "pm"}):
+    if before in {"$", "\u20ac", "\u00a3", ":"} or (
+        after and after[0] in {"%", ":", "am", "pm", "st", "nd", "rd", "th"}
+    ):
         return True
     if after[:1] == ["-"] and after[1:2] and after[1] in THINGS | {"year", "old"}:
         return True  # "12-year-old", "three-day"
@@ -437,13 +441,15 @@ def _counts(words: list[str], figures: list[_Figure]) -> list[_Figure]:
     """The figures that count people, each with the victims its noun phrase tells."""
     kept = []
     for n, f in enumerate(figures):
-        if _is_date_or_year(words, f) or _is_measure(words, f):
+        if f.low > MAX_COUNT or _is_date_or_year(words, f) or _is_measure(words, f):
             continue
         stop = figures[n + 1].start if n + 1 < len(figures) else len(words)
         victims, person, thing = _noun_phrase(words, f.end, stop)
         if thing:
             continue
-        if f.word_one and not (person or _kind_follows(words, f.end)):
+        next_start = figures[n + 1].start if n + 1 < len(figures) else None
+        in_range = next_start == f.end + 1 and words[f.end] in {"or", "to", "-"}
+        if f.word_one and not (person or in_range or _kind_follows(words, f.end)):
             continue
         f.victims = f.victims or victims
         kept.append(f)
@@ -464,26 +470,45 @@ def _kind_follows(words: list[str], i: int) -> bool:
 # Zero, ranges, "a child"
 
 
-def _zeros(words: list[str]) -> list[_Figure]:
-    """'no casualties', 'no one was hurt', 'nobody', 'none were killed', 'no civilians were
-    killed', 'no immediate reports of casualties': low 0."""
+def _zeros(words: list[str], numbers: set[int]) -> list[_Figure]:
+    """'no casualties', 'no deaths', 'no immediate reports of casualties': low 0; 'no one',
+    'nobody', 'none', 'no civilians' only when a kind follows ('no one was hurt', 'none were
+    killed'), since 'no one has claimed the attack' is not a figure. ``numbers``: the
+    positions of number tokens, which end the search ('no fewer than thirty soldiers')."""
     found = []
     for i, w in enumerate(words):
         if w in {"nobody", "none"}:
-            found.append(_Figure(i, i + 1, 0, qualifier="exact"))
+            if _kind_soon(words, i + 1):
+                found.append(_Figure(i, i + 1, 0, qualifier="exact"))
             continue
         if w not in NEGATIONS:
             continue
         for j in range(i + 1, min(i + 6, len(words))):
-            if words[j] in SENTENCE_ENDS | {","} or re.match(r"\d", words[j]):
+            no_one = j == i + 1 and words[j] == "one"
+            if words[j] in SENTENCE_ENDS | {",", "fewer", "less", "more", "than"} or (
+                j in numbers and not no_one
+            ):
                 break
             victim = _phrase_at(words, j, VICTIMS)
             if words[j] in ZERO_NOUNS or victim is not None:
                 kind = ZERO_NOUNS.get(words[j])
-                victims = victim[0] if victim and victim[0] != "unknown" else None
-                found.append(_Figure(i, j + 1, 0, None, "exact", kind, victims))
+                tells = kind is not None or words[j] in {"casualties", "casualty", "victims"}
+                if tells or _kind_soon(words, j + (victim[1] if victim else 1)):
+                    victims = victim[0] if victim and victim[0] != "unknown" else None
+                    found.append(_Figure(i, j + 1, 0, None, "exact", kind, victims))
                 break
     return found
+
+
+def _kind_soon(words: list[str], i: int) -> bool:
+    """A kind within the next six words of the clause: 'was hurt', 'none of the passengers
+    was hurt'."""
+    for j in range(i, min(i + 6, len(words))):
+        if words[j] in SENTENCE_ENDS | {",", "but", "and"}:
+            return False
+        if _phrase_at(words, j, KINDS):
+            return True
+    return False
 
 
 def _merge_ranges(words: list[str], figures: list[_Figure]) -> list[_Figure]:
@@ -641,8 +666,10 @@ def propose(text: str) -> Proposal:
     """The attribute values that ``text`` tells about a casualty figure (see the module's
     conventions); keys it cannot tell are left out, so ``{}`` when it tells nothing."""
     words = _tokens(text)
-    figures = _merge_ranges(words, _counts(words, _raw_figures(words)))
-    figures = sorted(figures + _zeros(words), key=lambda f: f.start)
+    raw = _raw_figures(words)
+    numbers = {i for f in raw for i in range(f.start, f.end)}
+    figures = _merge_ranges(words, _counts(words, raw))
+    figures = sorted(figures + _zeros(words, numbers), key=lambda f: f.start)
     figures = _drop_inside(figures)
     proposal: Proposal = {}
     if not figures:
