@@ -202,10 +202,13 @@ class ArticleList(ListModelMixin, GenericAPIView):
 def _raw_body(request: Request) -> RawBody:
     body = request.data
     # isspace, not strip: no copy of a body of megabytes.
-    if not isinstance(body, RawBody) or not body or body.isspace():
-        raise ValidationError(
-            "Send a JSON array (application/json) or JSON Lines (application/x-ndjson)."
-        )
+    wanted = "a JSON array (application/json) or JSON Lines (application/x-ndjson)"
+    if not isinstance(body, RawBody) and body:
+        raise ValidationError(f"Send {wanted}.")
+    if not body or body.isspace():
+        # Say so rather than "send a JSON array": the client may well have sent one, in a
+        # way that did not arrive (a chunked body through a server that cannot read it).
+        raise ValidationError(f"The request body is empty: send {wanted}.")
     return body
 
 
