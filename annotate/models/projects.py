@@ -59,6 +59,14 @@ class Project(models.Model):
         default=False,
         help_text="Reviewers see editors as Editor A, B, … on the adjudication page.",
     )
+    long_span_chars = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=150,
+        help_text="Spans longer than this many characters need a confirmation on the "
+        "labelling page and are pointed out before a gold is marked final (as are spans "
+        "that cross a paragraph break); empty: no length limit.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

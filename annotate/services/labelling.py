@@ -329,15 +329,13 @@ def span_from_selection(
     quote: str,
     label: str,
     snap: bool = True,
-    confirm: bool = False,
 ) -> SpanInput:
     """The span an editor meant by a browser selection given in UTF-16 offsets.
 
     `quote` is the selected text as the browser saw it: it must equal the article text at
     those offsets, so a page whose text differs from the stored one cannot save a span at
     the wrong place. With `snap`, the selection grows to whole words and loses the space
-    and punctuation around it. A span that crosses a paragraph break or is longer than the
-    project's limit raises NeedsConfirmation unless `confirm` says the editor meant it.
+    and punctuation around it.
     """
     text = article.text
     try:
@@ -355,16 +353,20 @@ def span_from_selection(
         s, e = snap_to_words(text, s, e)
     if not text[s:e].strip():
         raise InvalidSpans("The selection holds only spaces: select some words first.")
-    span = SpanInput(s, e, label, text[s:e])
-    reasons = concerns(text, s, e, article.project.long_span_chars)
-    if reasons and not confirm:
+    return SpanInput(s, e, label, text[s:e])
+
+
+def check_confirmed(article: Article, span: SpanInput, *, confirmed: bool) -> None:
+    """NeedsConfirmation for a span that crosses a paragraph break or is longer than the
+    project's limit, unless the editor `confirmed` it (the page asks them first)."""
+    reasons = concerns(article.text, span.start, span.end, article.project.long_span_chars)
+    if reasons and not confirmed:
         raise NeedsConfirmation(
-            f"This {label} span {' and '.join(reasons)}: is that what you meant? "
+            f"This {span.label} span {' and '.join(reasons)}: is that what you meant? "
             "Confirm to save it.",
             span=span,
             reasons=reasons,
         )
-    return span
 
 
 def suspect_spans(annotation: Annotation) -> list[SpanConcern]:
@@ -457,7 +459,11 @@ def add_span(
     base_version: int,
     span: SpanInput,
     request_key: uuid.UUID | str | None = None,
+    confirmed: bool = False,
 ) -> SaveResult:
+    """Add one span to the editor's annotation of the article. A span that looks like a slip
+    (see :func:`check_confirmed`) needs `confirmed`."""
+    check_confirmed(article, span, confirmed=confirmed)
     # The span goes in as sent (not as a bare key), so its quote is checked against the text.
     annotation = annotation_for(article, author)
     base = _state(annotation, base_version)

@@ -9,6 +9,9 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import highlight
+from ..offsets import to_utf16
+
 register = template.Library()
 
 
@@ -24,3 +27,11 @@ def span_items(spans: Iterable, label_key: str, url_prefix: str) -> SafeString:
         for s in spans
     ]
     return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped or an int
+
+
+@register.simple_tag
+def highlighted_paragraphs(text: str, marks) -> SafeString:
+    """The article text with its marks, one ``<span class="para">`` per paragraph (so that the
+    page can redraw the paragraph a change touched)."""
+    html = highlight.render_paragraphs(text, marks, lambda offset: to_utf16(text, offset))
+    return mark_safe(html)  # noqa: S308 - render_paragraphs() escapes everything

@@ -3,7 +3,10 @@
 Each write endpoint answers an htmx request with the refreshed workspace (a template
 partial), or with an alert fragment and a 4xx status that names what was wrong; a plain
 form post gets a redirect back to the page (or the page itself with the error and the
-4xx status), so everything but creating a span works without JavaScript.
+4xx status), so everything but creating a span works without JavaScript. The page's script
+adds spans asking for JSON (``Accept: application/json``): the answer is only what changed
+(the paragraphs the span touches, its list item, the status bar, the version), or the
+workspace when more changed (a merge with another tab), or the refusal as JSON.
 """
 
 from __future__ import annotations
@@ -15,20 +18,24 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from .. import highlight
 from ..highlight import Mark
 from ..inputs import INT64_MAX, InputError, parse_offset, parse_optional_int, parse_version
 from ..models import Annotation, Article, Label, Role, Span
+from ..offsets import to_utf16
 from ..permissions import article_for, can_manage, can_review, is_assigned, project_for
 from ..services import labelling
-from ..services.annotations import AnnotationError, SaveResult, StaleVersion
+from ..services.annotations import AnnotationError, SaveResult, SpanInput, StaleVersion
 from ..services.labelling import QueueStatus
+from ..templatetags.labelling_tags import span_items
 
 QUEUE_PAGE_SIZE = 50
 SPAN_PLACEHOLDER = 999_999_999
@@ -93,9 +100,7 @@ def _workspace(
     return {
         "annotation": annotation,
         "spans": spans,
-        "marks": [
-            Mark(s.start, s.end, s.label, str(s.pk), (), f"{s.label}: {s.text}") for s in spans
-        ],
+        "marks": [_mark(s.pk, s.start, s.end, s.label, s.text) for s in spans],
         "groups": list(groups.values()),
         "labels": labels,
         "locked": locked,
@@ -106,6 +111,10 @@ def _workspace(
         # The span to select once the page shows this workspace: the one just changed.
         "focus": next((s.pk for s in spans if (s.start, s.end, s.label) == focus), None),
     }
+
+
+def _mark(pk: int, start: int, end: int, label: str, text: str) -> Mark:
+    return Mark(start, end, label, str(pk), (), f"{label}: {text}")
 
 
 def _page_context(request: HttpRequest, article: Article, **workspace) -> dict:
@@ -133,6 +142,8 @@ def _page_context(request: HttpRequest, article: Article, **workspace) -> dict:
             "deleteUrl": reverse("span-delete", args=[article.pk, SPAN_PLACEHOLDER]),
             "placeholder": str(SPAN_PLACEHOLDER),
             "undoUrl": reverse("annotation-undo", args=[article.pk]),
+            # Spans longer than this (or across a paragraph break) ask for a confirmation.
+            "longSpanChars": project.long_span_chars or 0,
         },
     )
     return context
@@ -236,8 +247,10 @@ def _write(
     retry_if: Callable[[], bool] = lambda: True,
     done: Callable[[SaveResult], str] = lambda result: "",
     focus: Callable[[SaveResult], tuple[int, int, str] | None] = lambda result: None,
+    changes: Callable[[Article, SaveResult, str], JsonResponse | None] | None = None,
 ) -> HttpResponse:
-    """Run one change and answer it: the workspace, or an alert with a 4xx status."""
+    """Run one change and answer it: the workspace (or, to the script, only what changed),
+    or an alert with a 4xx status."""
     article, role = _editor_article(request, article_id)
     try:
         result = change(article, role)
@@ -248,13 +261,27 @@ def _write(
         notice = (notice + " " if notice else "") + (
             "Merged with a change made meanwhile in another tab or window."
         )
-    if not request.htmx:
+    if not request.htmx and not _wants_json(request):
         if notice:
             messages.success(request, notice)
         return redirect("article", article.pk)
+    if _wants_json(request) and changes is not None:
+        answer = changes(article, result, notice)
+        if answer is not None:
+            return answer
     context = _workspace(request, article, notice=notice, focus=focus(result))
     context["article"] = article
+    if _wants_json(request):
+        # More changed than the one span (a merge, a replay): the whole workspace.
+        html = render_to_string("labelling/article.html#workspace", context, request)
+        response = JsonResponse({"version": context["annotation"].version, "workspace": html})
+        response["X-Annotation-Version"] = str(context["annotation"].version)
+        return response
     return _workspace_response(request, context)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 def _refused(
@@ -277,7 +304,31 @@ def _refused(
             ("request_key", str(uuid.uuid4())),
         ]
         retry = Retry(action=request.path, fields=fields)
-    context = {"article": article, "error": error, "retry": retry}
+    confirm = None
+    if isinstance(error, labelling.NeedsConfirmation) and retry_fields is not None:
+        fields = [(name, request.POST.get(name, "")) for name in retry_fields]
+        fields += [
+            ("confirm", "1"),
+            ("base_version", request.POST.get("base_version", "")),
+            ("request_key", str(uuid.uuid4())),
+        ]
+        confirm = Retry(action=request.path, fields=fields, label="Save anyway")
+    context = {"article": article, "error": error, "retry": retry, "confirm": confirm}
+    if _wants_json(request):
+        alert = render_to_string("labelling/article.html#alert", context, request)
+        body = {"detail": error.detail, "status": error.status, "alert": alert}
+        if isinstance(error, labelling.NeedsConfirmation):
+            span = error.span
+            body["confirm"] = {
+                "reasons": list(error.reasons),
+                "start": span.start,
+                "end": span.end,
+                "length": span.end - span.start,
+                "text": _clip(span.text or "", 300),
+            }
+        if isinstance(error, StaleVersion):
+            body["current_version"] = error.current_version
+        return JsonResponse(body, status=error.status)
     if request.htmx:
         response = render(request, "labelling/article.html#alert", context, status=error.status)
         response["HX-Retarget"] = "#labelling-alerts"
@@ -324,6 +375,7 @@ def add_span(request: HttpRequest, article_id: int) -> HttpResponse:
             base_version=_base_version(request),
             span=span,
             request_key=_request_key(request),
+            confirmed=data.get("confirm") == "1",
         )
 
     def done(result: SaveResult) -> str:
@@ -336,14 +388,83 @@ def add_span(request: HttpRequest, article_id: int) -> HttpResponse:
         span = chosen["span"]
         return span.start, span.end, span.label
 
+    def changes(article: Article, result: SaveResult, notice: str) -> JsonResponse | None:
+        return _added_span_answer(request, article, result, chosen["span"], notice)
+
     return _write(
         request,
         article_id,
         change,
-        retry_fields=("start", "end", "quote", "label", "snap"),
+        retry_fields=("start", "end", "quote", "label", "snap", "confirm"),
         done=done,
         focus=focus,
+        changes=changes,
     )
+
+
+def _added_span_answer(
+    request: HttpRequest, article: Article, result: SaveResult, span: SpanInput, notice: str
+) -> JsonResponse | None:
+    """What one added span changed on the page: the paragraphs it touches, redrawn; its item
+    in the span list (with the item it follows); the status bar; the version. None when more
+    than that span changed (a merge with another tab, a replayed request)."""
+    annotation = result.annotation
+    version = result.version
+    if result.merged or (version is not None and not result.created):
+        return None
+    text = article.text
+    rows = labelling.current_span_rows(annotation, article.project.labels.all())
+    new = next(r for r in rows if (r.start, r.end, r.label) == span.key)
+    touched = highlight.paragraphs_between(text, span.start, span.end)
+    lo, hi = touched[0].start, touched[-1].end
+    marks = [
+        _mark(r.pk, r.start, r.end, r.label, r.text) for r in rows if r.start < hi and r.end > lo
+    ]
+    group = [r for r in rows if r.label == new.label]
+    at = group.index(new)
+    locked = False  # a write went through: the gold is not final
+    context = {
+        "article": article,
+        "annotation": annotation,
+        "spans": rows,
+        "locked": locked,
+        "undo": labelling.undo_step_for(annotation),
+        "notice": notice,
+        "keys": {"undo": uuid.uuid4(), "submit": uuid.uuid4()},
+    }
+    span_url = reverse("span-add", args=[article.pk])
+    response = JsonResponse(
+        {
+            "version": annotation.version,
+            "created": version is not None,
+            "notice": notice,
+            "span": {
+                "id": new.pk,
+                "start": new.start,
+                "end": new.end,
+                "label": new.label,
+                "text": new.text,
+            },
+            "paragraphs": [
+                {
+                    "index": p.index,
+                    "u16": to_utf16(text, p.start),
+                    "html": highlight.render_paragraph(text, p, marks),
+                }
+                for p in touched
+            ],
+            "item": {
+                "label": new.label,
+                "html": span_items([new], new.label, span_url),
+                "after": group[at - 1].pk if at else None,
+                "count": len(group),
+            },
+            "count": len(rows),
+            "statusbar": render_to_string("labelling/article.html#statusbar", context, request),
+        }
+    )
+    response["X-Annotation-Version"] = str(annotation.version)
+    return response
 
 
 @login_required

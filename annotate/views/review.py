@@ -34,8 +34,9 @@ from ..services import review as service
 from ..services.annotations import AnnotationError, InvalidSpans, SaveResult
 from ..services.labelling import span_from_selection
 from ..services.review import QUEUE_STATUSES, ReviewState
-from ..versioning import SpanKey
 from ..services.workflow import editors_of_project
+from ..span_checks import span_concerns
+from ..versioning import SpanKey
 
 QUEUE_PAGE_SIZE = 50
 QUEUE_TEMPLATE = "review/queue.html"
@@ -96,8 +97,8 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
             status=data["status"] or "open",
         )
         page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-        query = {k: v for k, v in data.items() if v}
         _add_reassign_choices(page.object_list, project)
+        query = {k: v for k, v in data.items() if v}
         context.update(page=page, query=urlencode(query), filtered=bool(query))
     else:
         status = 400
@@ -105,7 +106,6 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-# --- The adjudication page ---------------------------------------------------------------
 def _add_reassign_choices(rows: list[service.QueueRow], project: Project) -> None:
     """Each row's editors who could take over a missing editor's article."""
     editors = editors_of_project(project)
@@ -114,6 +114,7 @@ def _add_reassign_choices(rows: list[service.QueueRow], project: Project) -> Non
         row.reassign_to = [name for name in editors if name not in taken]
 
 
+# --- The adjudication page ---------------------------------------------------------------
 
 
 @dataclass
@@ -232,6 +233,12 @@ def _workspace_context(
         "request_key": uuid.uuid4(),
         "outcome": outcome,
         "note": note,
+        # Spans across a paragraph break or over the project's length: a slip, most often.
+        "suspect_spans": span_concerns(
+            article.text,
+            [(g.span.start, g.span.end, g.span.label.key) for g in state.gold_spans],
+            article.project.long_span_chars,
+        ),
     }
 
 
