@@ -10,33 +10,42 @@ services, which hold the rules; these classes only check shapes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .facts.schema import AttributeSpec, FactSchema, schema_warnings
 from .models import (
     COLOR_RE,
     LABEL_KEY_RE,
     Annotation,
     AnnotationVersion,
     Article,
+    AttributeDefinition,
     Label,
     Membership,
     Project,
+    RelationType,
     Release,
     Role,
     Span,
 )
+from .models.facts import RELATION_KEY_FIELDS, Relation, fact_schema, relation_key
 from .services.annotations import (
     MAX_NOTE_CHARS,
+    MAX_RELATIONS_PER_ANNOTATION,
     MAX_SPANS_PER_ANNOTATION,
     InvalidSpans,
+    RelationInput,
     SpanInput,
     SpanRow,
 )
 from .services.projects import create_project
-from .versioning import describe
+from .services.schema import RelationTypeInput, replace_schema
+from .versioning import RelationKey, SpanKey, State, describe
 
 MAX_INT = 2**31 - 1
 
@@ -93,16 +102,103 @@ class RefuseUnknownFields:
 # --- projects ---------------------------------------------------------------------------
 
 
+class AttributeSerializer(RefuseUnknownFields, serializers.Serializer):
+    """One typed attribute of a label (``facts.schema.AttributeSpec``); the rules beyond
+    the shape (choices only for a choice, min only for an integer) are the service's."""
+
+    key = StrictCharField(max_length=32)
+    name = StrictCharField(max_length=100)
+    type = serializers.ChoiceField(choices=AttributeDefinition.Type.choices)
+    choices = serializers.ListField(
+        child=StrictCharField(max_length=100), required=False, max_length=100
+    )
+    min = StrictIntegerField(required=False, allow_null=True, min_value=-MAX_INT - 1)
+    required = StrictBooleanField(required=False)
+
+    def to_representation(self, attribute: AttributeDefinition) -> dict:
+        return {
+            "key": attribute.key,
+            "name": attribute.name,
+            "type": attribute.type,
+            "choices": list(attribute.choices or ()),
+            "min": attribute.min,
+            "required": attribute.required,
+        }
+
+    @staticmethod
+    def spec(data: dict) -> AttributeSpec:
+        return AttributeSpec(
+            key=data["key"],
+            name=data["name"],
+            type=data["type"],
+            choices=tuple(data.get("choices") or ()),
+            min=data.get("min"),
+            required=data.get("required", False),
+        )
+
+
+ENDS = {"from": "start from", "to": "end at"}
+
+
+class RelationTypeSerializer(RefuseUnknownFields, serializers.Serializer):
+    """A relation type: the label keys a relation may start from and end at (null or an
+    empty list: any label)."""
+
+    key = StrictCharField(max_length=32)
+    name = StrictCharField(max_length=100)
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        for side in ("from", "to"):  # "from" is a Python keyword: not a class attribute
+            fields[side] = serializers.ListField(
+                child=StrictCharField(max_length=32),
+                required=False,
+                allow_null=True,
+                max_length=500,
+                help_text=f"Label keys a relation may {ENDS[side]}; null or empty: any.",
+            )
+        return fields
+
+    def to_representation(self, relation_type: RelationType) -> dict:
+        ends = {
+            side: sorted(label.key for label in getattr(relation_type, f"{side}_labels").all())
+            or None
+            for side in ("from", "to")
+        }
+        return {"key": relation_type.key, "name": relation_type.name, **ends}
+
+    @staticmethod
+    def input(data: dict) -> RelationTypeInput:
+        return RelationTypeInput(
+            data["key"], data["name"], tuple(data.get("from") or ()), tuple(data.get("to") or ())
+        )
+
+
+def schema_of(validated: dict) -> tuple[dict[str, list[AttributeSpec]], list | None]:
+    """Attribute specs per label key (labels that gave ``attributes``) and the relation
+    types (None: not given) from a validated project body, for services.schema."""
+    attributes = {
+        label["key"]: [AttributeSerializer.spec(item) for item in label["attributes"]]
+        for label in validated.get("labels") or ()
+        if label.get("attributes") is not None
+    }
+    relations = validated.get("relation_types")
+    if relations is not None:
+        relations = [RelationTypeSerializer.input(item) for item in relations]
+    return attributes, relations
+
+
 class LabelSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     key = StrictCharField(max_length=32)
     name = StrictCharField(max_length=100)
     color = StrictCharField(max_length=7, required=False)
     hotkey = StrictCharField(max_length=1, required=False, allow_blank=True, trim_whitespace=False)
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    attributes = AttributeSerializer(many=True, required=False, max_length=100)
 
     class Meta:
         model = Label
-        fields = ["key", "name", "color", "hotkey", "description", "order"]
+        fields = ["key", "name", "color", "hotkey", "description", "order", "attributes"]
         read_only_fields = ["order"]
 
     def validate_key(self, value: str) -> str:
@@ -164,6 +260,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
     )
     labels = LabelSerializer(many=True)
+    relation_types = RelationTypeSerializer(many=True, required=False, max_length=200)
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
     articles = serializers.SerializerMethodField(help_text="How many articles it has.")
 
@@ -179,6 +276,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "assignment_timeout_hours",
             "anonymous_review",
             "labels",
+            "relation_types",
             "role",
             "articles",
             "created_at",
@@ -209,9 +307,24 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         return value
 
     def create(self, validated_data: dict) -> Project:
-        labels = validated_data.pop("labels")
+        attributes, relations = schema_of(validated_data)
+        validated_data.pop("relation_types", None)
+        labels = [
+            {k: v for k, v in label.items() if k != "attributes"}
+            for label in validated_data.pop("labels")
+        ]
         creator = self.context["request"].user
-        return create_project(creator=creator, labels=labels, **validated_data)
+        with transaction.atomic():
+            project = create_project(creator=creator, labels=labels, **validated_data)
+            replace_schema(project=project, attributes=attributes, relation_types=relations)
+        return project
+
+
+class LabelSchemaSerializer(RefuseUnknownFields, serializers.Serializer):
+    """PATCH: a label named by key and its attributes, which replace the ones it has."""
+
+    key = StrictCharField(max_length=32)
+    attributes = AttributeSerializer(many=True, max_length=100)
 
 
 class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
@@ -240,6 +353,20 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     anonymous_review = StrictBooleanField(
         required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
     )
+    labels = LabelSchemaSerializer(
+        many=True,
+        required=False,
+        max_length=500,
+        help_text="Labels (by key) whose attributes become the list given; labels not "
+        "named keep theirs. Labels are added at /labels/.",
+    )
+    relation_types = RelationTypeSerializer(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text="The project's relation types become this list (matched by key); a type "
+        "that stored relations use cannot be removed (409).",
+    )
 
     class Meta:
         model = Project
@@ -251,7 +378,18 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "reviewable_after",
             "assignment_timeout_hours",
             "anonymous_review",
+            "labels",
+            "relation_types",
         ]
+
+    def update(self, project: Project, validated_data: dict) -> Project:
+        attributes, relations = schema_of(validated_data)
+        validated_data.pop("labels", None)
+        validated_data.pop("relation_types", None)
+        with transaction.atomic():
+            project = super().update(project, validated_data)
+            replace_schema(project=project, attributes=attributes, relation_types=relations)
+        return project
 
 
 class MemberSerializer(RefuseUnknownFields, serializers.Serializer):
@@ -393,6 +531,34 @@ class SpanSerializer(serializers.Serializer):
     text = serializers.CharField(
         required=False, help_text="Optional on input; when given it must match the article."
     )
+    attributes = serializers.DictField(
+        required=False,
+        help_text="Values of the label's attributes, e.g. "
+        '{"kind": "wounded", "low": 6}; null or a missing key: not given. Always present in '
+        "reads ({} when none). On input, leaving it out keeps the span's current values.",
+    )
+
+
+class RelationSerializer(serializers.Serializer):
+    """A relation between two spans of the same document: `from` and `to` index its
+    `spans` list; it is identified by the two spans' (start, end, label) and its type."""
+
+    type = serializers.CharField(help_text="A relation type key of the project.")
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        # "from" is a Python keyword: the two ends are declared here.
+        fields["from"] = serializers.IntegerField(min_value=0, help_text="Index in spans.")
+        fields["to"] = serializers.IntegerField(min_value=0, help_text="Index in spans.")
+        return {name: fields[name] for name in ("from", "to", "type")}
+
+
+class SchemaWarningSerializer(serializers.Serializer):
+    """What a stored annotation no longer fits after the project's schema changed."""
+
+    span = serializers.IntegerField(required=False, help_text="Index in spans.")
+    relation = serializers.IntegerField(required=False, help_text="Index in relations.")
+    detail = serializers.CharField()
 
 
 class GoldSpanSerializer(SpanSerializer):
@@ -403,7 +569,8 @@ class GoldSpanSerializer(SpanSerializer):
     )
 
 
-SPAN_KEYS = frozenset({"id", "start", "end", "label", "text"})
+SPAN_KEYS = frozenset({"id", "start", "end", "label", "text", "attributes"})
+RELATION_KEYS = frozenset({"from", "to", "type"})
 
 
 @extend_schema_field(SpanSerializer)
@@ -417,7 +584,8 @@ class SpanField(serializers.Field):
     default_error_messages = {
         "not_object": "Each span must be an object with start, end and label.",
         "missing": "A span needs {fields}.",
-        "unknown": "Unknown span field {fields}; a span has start, end, label and text.",
+        "unknown": "Unknown span field {fields}; a span has start, end, label, text and "
+        "attributes.",
     }
 
     def to_internal_value(self, data) -> SpanInput:
@@ -444,6 +612,32 @@ class GoldSpanField(SpanField):
     gold = True
 
 
+@extend_schema_field(RelationSerializer)
+class RelationField(serializers.Field):
+    """A relation of a write: its shape here; its ends and type by the domain, which names
+    the relation by index."""
+
+    default_error_messages = {
+        "not_object": "Each relation must be an object with from, to and type.",
+        "missing": "A relation needs {fields}.",
+        "unknown": "Unknown relation field {fields}; a relation has from, to and type.",
+    }
+
+    def to_internal_value(self, data) -> RelationInput:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        unknown = sorted(str(k) for k in data if k not in RELATION_KEYS)
+        if unknown:
+            self.fail("unknown", fields=", ".join(unknown))
+        missing = [k for k in ("from", "to", "type") if k not in data]
+        if missing:
+            self.fail("missing", fields=", ".join(missing))
+        return RelationInput(data["from"], data["to"], data["type"])
+
+    def to_representation(self, value):
+        return value
+
+
 class AnnotationWriteSerializer(RefuseUnknownFields, serializers.Serializer):
     base_version = StrictIntegerField(
         min_value=0, max_value=MAX_INT, help_text="The version this change is based on."
@@ -456,6 +650,13 @@ class AnnotationWriteSerializer(RefuseUnknownFields, serializers.Serializer):
     )
     note = StrictCharField(
         required=False, allow_blank=True, max_length=MAX_NOTE_CHARS, trim_whitespace=False
+    )
+    relations = serializers.ListField(
+        child=RelationField(),
+        required=False,
+        max_length=MAX_RELATIONS_PER_ANNOTATION,
+        help_text="The whole new relation set, indexing `spans`. Left out: the current "
+        "relations whose two spans are still there are kept.",
     )
 
 
@@ -482,6 +683,7 @@ def span_data(span, *, gold: bool = False) -> dict:
         "end": span.end,
         "label": span.label.key,
         "text": span.text,
+        "attributes": span.attributes or {},
     }
     if gold:
         data["source"] = span.source_id
@@ -491,6 +693,7 @@ def span_data(span, *, gold: bool = False) -> dict:
 def span_row_data(row: SpanRow, *, gold: bool = False) -> dict:
     """``span_data`` of a span a write answers with (``SaveResult.spans``)."""
     data = {"id": row.id, "start": row.start, "end": row.end, "label": row.label, "text": row.text}
+    data["attributes"] = row.attributes or {}
     if gold:
         data["source"] = row.source
     return data
@@ -506,6 +709,10 @@ class AnnotationSerializer(serializers.Serializer):
     final = serializers.BooleanField(required=False, help_text="Gold only.")
     updated_at = serializers.DateTimeField(allow_null=True)
     spans = SpanSerializer(many=True)
+    relations = RelationSerializer(many=True)
+    warnings = SchemaWarningSerializer(
+        many=True, help_text="Where the stored state no longer fits the project's schema."
+    )
 
 
 def current_span_data(annotations: list[Annotation]) -> dict[int, list[dict]]:
@@ -519,21 +726,83 @@ def current_span_data(annotations: list[Annotation]) -> dict[int, list[dict]]:
     rows = (
         Span.objects.filter(annotation_id__in=ids, removed_in__isnull=True)
         .order_by("annotation_id", "start", "end", "label__order", "label__key")
-        .values_list("annotation_id", "id", "start", "end", "label__key", "text", "source_id")
+        .values_list(
+            "annotation_id", "id", "start", "end", "label__key", "text", "source_id", "attributes"
+        )
     )
-    for annotation_id, pk, start, end, label, text, source in rows:
+    for annotation_id, pk, start, end, label, text, source, attributes in rows:
         item = {"id": pk, "start": start, "end": end, "label": label, "text": text}
+        item["attributes"] = attributes or {}
         if annotation_id in gold:
             item["source"] = source
         result[annotation_id].append(item)
     return result
 
 
-def annotation_data(annotation: Annotation, spans: list[dict] | None = None) -> dict:
-    """An annotation's state in the API's shape; `spans` from :func:`current_span_data`
-    (read here when not given)."""
+def current_relations(annotations: list[Annotation]) -> dict[int, list[RelationKey]]:
+    """The current relations of saved annotations, in one query."""
+    ids = [a.pk for a in annotations if a.pk]
+    result: dict[int, list[RelationKey]] = {pk: [] for pk in ids}
+    if ids:
+        rows = Relation.objects.filter(annotation_id__in=ids).current()
+        for row in rows.values_list("annotation_id", *RELATION_KEY_FIELDS):
+            result[row[0]].append(relation_key(row[1:]))
+    return result
+
+
+def _key(span: dict) -> SpanKey:
+    return SpanKey(span["start"], span["end"], span["label"])
+
+
+def facts_data(
+    spans: list[dict],
+    relations: Iterable[RelationKey],
+    project_id: int | Callable[[], int],
+    schema: FactSchema | None = None,
+) -> dict:
+    """``relations`` as the API writes them (``from``/``to`` index `spans`, in that order)
+    and ``warnings`` where the state no longer fits the project's schema (read only when
+    there are attributes or relations to check; `project_id` may be a function, called then).
+    """
+    index = {_key(span): i for i, span in enumerate(spans)}
+    ordered = sorted(
+        (r for r in relations if r.from_span in index and r.to_span in index),
+        key=lambda r: (index[r.from_span], index[r.to_span], r.type),
+    )
+    data: dict[str, list] = {
+        "relations": [
+            {"from": index[r.from_span], "to": index[r.to_span], "type": r.type} for r in ordered
+        ],
+        "warnings": [],
+    }
+    attributes = {_key(span): span["attributes"] for span in spans if span.get("attributes")}
+    if not attributes and not ordered:
+        return data
+    if schema is None:
+        schema = fact_schema(project_id() if callable(project_id) else project_id)
+    position = {r: j for j, r in enumerate(ordered)}
+    state = State(frozenset(index), attributes, frozenset(ordered))
+    for warning in schema_warnings(state, schema):
+        if warning["span"] is not None:
+            data["warnings"].append({"span": index[warning["span"]], "detail": warning["detail"]})
+        else:
+            where = position[warning["relation"]]
+            data["warnings"].append({"relation": where, "detail": warning["detail"]})
+    return data
+
+
+def annotation_data(
+    annotation: Annotation,
+    spans: list[dict] | None = None,
+    relations: Iterable[RelationKey] | None = None,
+    schema: FactSchema | None = None,
+) -> dict:
+    """An annotation's state in the API's shape; `spans` from :func:`current_span_data` and
+    `relations` from :func:`current_relations` (read here when not given)."""
     if spans is None:
         spans = current_span_data([annotation]).get(annotation.pk, [])
+    if relations is None:
+        relations = current_relations([annotation]).get(annotation.pk, [])
     data = {
         "article": annotation.article_id,
         "annotator": annotation.annotator.username if annotation.annotator_id else None,
@@ -541,6 +810,7 @@ def annotation_data(annotation: Annotation, spans: list[dict] | None = None) -> 
         "status": annotation.status,
         "updated_at": api_datetime(annotation.updated_at) if annotation.pk else None,
         "spans": spans,
+        **facts_data(spans, relations, lambda: annotation.article.project_id, schema),
     }
     if annotation.is_gold:
         data["final"] = annotation.final
@@ -572,14 +842,36 @@ class VersionSerializer(serializers.ModelSerializer):
 
 class VersionDetailSerializer(VersionSerializer):
     spans = serializers.SerializerMethodField()
+    relations = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
 
     class Meta(VersionSerializer.Meta):
-        fields = [*VersionSerializer.Meta.fields, "spans"]
+        fields = [*VersionSerializer.Meta.fields, "spans", "relations", "warnings"]
+
+    def _content(self, version: AnnotationVersion) -> tuple[list[dict], dict]:
+        cached = getattr(version, "_api_content", None)
+        if cached is None:
+            annotation = version.annotation
+            gold = annotation.is_gold
+            spans = [span_data(s, gold=gold) for s in annotation.spans_at(version.number)]
+            rows = Relation.objects.filter(annotation=annotation).at(version.number)
+            relations = [relation_key(row) for row in rows.values_list(*RELATION_KEY_FIELDS)]
+            project = lambda: annotation.article.project_id  # noqa: E731
+            cached = spans, facts_data(spans, relations, project)
+            version._api_content = cached
+        return cached
 
     @extend_schema_field(SpanSerializer(many=True))
     def get_spans(self, version: AnnotationVersion) -> list[dict]:
-        gold = version.annotation.is_gold
-        return [span_data(s, gold=gold) for s in version.annotation.spans_at(version.number)]
+        return self._content(version)[0]
+
+    @extend_schema_field(RelationSerializer(many=True))
+    def get_relations(self, version: AnnotationVersion) -> list[dict]:
+        return self._content(version)[1]["relations"]
+
+    @extend_schema_field(SchemaWarningSerializer(many=True))
+    def get_warnings(self, version: AnnotationVersion) -> list[dict]:
+        return self._content(version)[1]["warnings"]
 
 
 # --- exports and releases ---------------------------------------------------------------

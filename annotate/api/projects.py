@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from ..models import Article, Label, Membership, Project, Role
 from ..serializers import (
+    AttributeSerializer,
     LabelSerializer,
     MemberSerializer,
     ProjectSerializer,
@@ -25,6 +26,7 @@ from ..serializers import (
 )
 from ..services.assignment import assign_articles
 from ..services.projects import add_label
+from ..services.schema import replace_schema
 from ..services.workflow import hand_over_orphans, remove_member
 from .articles import check_params
 from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
@@ -50,7 +52,9 @@ def projects_for(user):
             caller_role=caller_role,
             article_count=Coalesce(Subquery(articles), Value(0), output_field=IntegerField()),
         )
-        .prefetch_related("labels")
+        .prefetch_related(
+            "labels__attributes", "relation_types__from_labels", "relation_types__to_labels"
+        )
         .order_by("name", "pk")
     )
 
@@ -118,7 +122,11 @@ class LabelList(ListModelMixin, GenericAPIView):
     serializer_class = LabelSerializer
 
     def get_queryset(self):
-        return Label.objects.filter(project=self.project).order_by("order", "key")
+        return (
+            Label.objects.filter(project=self.project)
+            .prefetch_related("attributes")
+            .order_by("order", "key")
+        )
 
     @extend_schema(summary="List the project's labels")
     def get(self, request: Request, slug: str) -> Response:
@@ -130,12 +138,17 @@ class LabelList(ListModelMixin, GenericAPIView):
     def post(self, request: Request, slug: str) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
-        label = add_label(
-            project=self.project,
-            fields=fields,
-            check=lambda existing: check_label_set([fields], existing),
-        )
+        fields = dict(serializer.validated_data)
+        attributes = fields.pop("attributes", None)
+        with transaction.atomic():
+            label = add_label(
+                project=self.project,
+                fields=fields,
+                check=lambda existing: check_label_set([fields], existing),
+            )
+            if attributes:
+                specs = [AttributeSerializer.spec(item) for item in attributes]
+                replace_schema(project=self.project, attributes={label.key: specs})
         return Response(self.get_serializer(label).data, status=status.HTTP_201_CREATED)
 
 
