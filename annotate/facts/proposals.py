@@ -36,15 +36,18 @@ never corrected or summed):
   including five children" (or "16 of them children") it is 12, and the subgroup is left to
   a second mark. A figure followed by "among" ("five children were among the 12 dead") is the
   subgroup, and the figure after it is the headline. "the toll rose from 10 to 15" gives 15.
-- "no casualties", "no one was hurt", "nobody was killed", "no immediate reports of
-  casualties" → low 0, ``exact`` (ACLED codes 0 when none are reported). "casualties" alone
-  does not tell a kind (it covers the dead and the wounded).
+- "no casualties", "no deaths", "no immediate reports of casualties" → low 0, ``exact``
+  (ACLED codes 0 when none are reported); "casualties" alone does not tell a kind (it covers
+  the dead and the wounded). "no one", "nobody", "none" and "no civilians" are 0 only when a
+  kind follows ("no one was hurt", "none of the passengers was hurt"): "no one has claimed
+  the attack" is not a figure. "no fewer than 30" is a hedge, not a zero.
 - Not counts: years (1900–2099 without a separator, unless a person noun or a kind follows),
   dates ("29 June", "June 29"), times, ages ("a 12-year-old boy"), percentages, money,
   ordinals, numbers of things ("40 attacks", "two locations"), and "one" as a pronoun ("one
   of the deadliest attacks", "one another"): "one" counts only beside a person noun or a
   kind ("one child was killed", "one of its fighters", "one died"). Without any figure,
-  "a child was killed" gives 1.
+  "a child was killed" gives 1, and "several civilians were killed" only its kind and
+  victims.
 - ``kind`` comes from the verb or noun nearest the figure: the one just before it
   ("killed four", "death toll rose to 45"), else the first after it in the same sentence up
   to the next figure ("seven fighters were killed ... and at least six more were wounded"),
