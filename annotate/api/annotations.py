@@ -19,7 +19,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Annotation, AnnotationVersion, Assignment
+from ..models import Annotation, AnnotationVersion, Assignment, fact_schema
 from ..permissions import can_review, is_assigned
 from ..serializers import (
     AnnotationSerializer,
@@ -29,6 +29,7 @@ from ..serializers import (
     VersionDetailSerializer,
     VersionSerializer,
     annotation_data,
+    current_relations,
     current_span_data,
     span_row_data,
 )
@@ -52,6 +53,15 @@ CONFLICT = OpenApiResponse(
     '"changes"}; nothing was written. Also: the gold is final (locked).'
 )
 GOLD_ONLY = "Only reviewers and managers see the gold annotation and other editors' work."
+PUT_DESCRIPTION = (
+    "Unknown fields, in the body, in a span or in a relation, are refused with 400 "
+    "(`annotator`, `project`, `version`, and `final` on an editor's annotation cannot be "
+    "set). A span's `id`, as a GET returns it, is accepted and ignored. `submit`: true "
+    "submits (required attributes must be given), false takes the annotation back to in "
+    "progress. A span without `attributes` keeps its current values; without `relations`, "
+    "the relations whose two spans remain are kept. A span or relation that does not fit "
+    'the schema → 400 with `errors: [{"index" or "relation": n, "detail"}]`, nothing written.'
+)
 
 
 class AnnotationTarget(GenericAPIView):
@@ -126,6 +136,7 @@ class AnnotationTarget(GenericAPIView):
             raise ValidationError({"Idempotency-Key": ["Must be a UUID."]})
 
     def state(self, annotation: Annotation) -> dict:
+        annotation.article = self.article  # loaded already: spare the query
         return annotation_data(annotation)
 
 
@@ -140,10 +151,8 @@ class AnnotationDetail(AnnotationTarget):
 
     @extend_schema(
         summary="Replace the span set (makes version base_version + 1)",
-        description="Unknown fields, in the body or in a span, are refused with 400 "
-        "(`annotator`, `project`, `version`, and `final` on an editor's annotation cannot be "
-        "set). A span's `id`, as a GET returns it, is accepted and ignored. `submit`: true "
-        "submits, false takes the annotation back to in progress.",
+        description=PUT_DESCRIPTION,
+        request=AnnotationWriteSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={200: AnnotationSerializer, 409: CONFLICT},
     )
@@ -167,6 +176,7 @@ class AnnotationDetail(AnnotationTarget):
             role=self.role,
             base_version=data["base_version"],
             spans=data["spans"],
+            relations=data.get("relations"),
             status=status,
             final=data.get("final"),
             note=data.get("note", ""),
@@ -186,7 +196,31 @@ class AnnotationDetail(AnnotationTarget):
         if not result.created:
             return self.state(head)
         gold = head.is_gold
-        return annotation_data(head, [span_row_data(row, gold=gold) for row in result.spans])
+        spans = [span_row_data(row, gold=gold) for row in result.spans]
+        return annotation_data(head, spans, result.relations)
+
+
+class GoldDetail(AnnotationDetail):
+    """The article's gold annotation (reviewers and managers)."""
+
+    which = "gold"
+
+    @extend_schema(
+        summary="The gold annotation's current state", responses={200: AnnotationSerializer}
+    )
+    def get(self, request: Request, article_id: int) -> Response:
+        return super().get(request, article_id)
+
+    @extend_schema(
+        summary="Replace the gold span set (makes version base_version + 1)",
+        description=PUT_DESCRIPTION + " `final`: true closes adjudication (required "
+        "attributes must be given), false reopens it.",
+        request=GoldWriteSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: AnnotationSerializer, 409: CONFLICT},
+    )
+    def put(self, request: Request, article_id: int) -> Response:
+        return super().put(request, article_id)
 
 
 class EditorAnnotationDetail(AnnotationTarget):
@@ -240,8 +274,15 @@ def editor_states(article) -> list[dict]:
                 )
             )
     spans = current_span_data(annotations)
+    relations = current_relations(annotations)
+    schema = None
+    if any(relations.values()) or any(s.get("attributes") for v in spans.values() for s in v):
+        schema = fact_schema(article.project_id)  # once for all editors
     annotations.sort(key=lambda a: a.annotator.username)
-    return [annotation_data(a, spans.get(a.pk, [])) for a in annotations]
+    return [
+        annotation_data(a, spans.get(a.pk, []), relations.get(a.pk, []), schema)
+        for a in annotations
+    ]
 
 
 def own_state(article, user) -> dict:
@@ -262,16 +303,19 @@ def own_state(article, user) -> dict:
             "span__end",
             "span__label__key",
             "span__text",
+            "span__attributes",
         )  # fmt: skip
     )
     annotation = Annotation(article=article, annotator=user, kind=Annotation.Kind.EDITOR)
     spans = []
-    for pk, version, status, updated_at, span, start, end, label, text in rows:
+    for pk, version, status, updated_at, span, start, end, label, text, attributes in rows:
         annotation.pk, annotation.version = pk, version
         annotation.status, annotation.updated_at = status, updated_at
         if span is not None:
-            spans.append({"id": span, "start": start, "end": end, "label": label, "text": text})
-    return annotation_data(annotation, spans)
+            spans.append({"id": span, "start": start, "end": end, "label": label, "text": text,
+                          "attributes": attributes or {}})  # fmt: skip
+    relations = current_relations([annotation]).get(annotation.pk, []) if annotation.pk else []
+    return annotation_data(annotation, spans, relations)
 
 
 def gold_state(article) -> dict:

@@ -51,7 +51,7 @@ urlpatterns = [
         annotations.VersionDetail.as_view(which="editor"),
         name="api-editor-version",
     ),
-    path(A + "gold/", annotations.AnnotationDetail.as_view(which="gold"), name="api-gold"),
+    path(A + "gold/", annotations.GoldDetail.as_view(), name="api-gold"),
     path(
         A + "gold/versions/",
         annotations.VersionList.as_view(which="gold"),
