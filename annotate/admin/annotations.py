@@ -128,9 +128,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "article_title",
         "project",
         "who",
-        "kind",
-        "status",
-        "final",
+        "state",
         "version",
         "span_count",
         "updated_at",
@@ -220,6 +218,10 @@ class AnnotationAdmin(admin.ModelAdmin):
     @admin.display(description="spans", ordering="n_spans")
     def span_count(self, obj: Annotation) -> int:
         return obj.n_spans
+
+    @admin.display(description="state", ordering="status")
+    def state(self, obj: Annotation) -> str:
+        return obj.state_label
 
     @admin.display(description="text with the current spans")
     def current_text(self, obj: Annotation) -> SafeString:
@@ -364,8 +366,7 @@ class AnnotationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "who",
         "author",
         "created_at",
-        "status",
-        "final",
+        "state",
         "change",
         "span_count",
         "compare",
@@ -430,6 +431,12 @@ class AnnotationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="annotation of", ordering="annotation__annotator__username")
     def who(self, obj: AnnotationVersion) -> str:
         return _who(obj.annotation)
+
+    @admin.display(description="state", ordering="status")
+    def state(self, obj: AnnotationVersion) -> str:
+        if obj.annotation.is_gold:
+            return "Final" if obj.final else "Open for review"
+        return obj.get_status_display()
 
     @admin.display(description="annotation")
     def annotation_link(self, obj: AnnotationVersion) -> SafeString | str:

@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..services.annotations import spans_for_annotations
 from ..services.assignment import assign_articles
-from ..services.workflow import hand_over_orphans, remove_member
+from ..services.workflow import hand_over_orphans, remove_member, with_readiness
 from ..templatetags.annotate_tags import markdown
 from ..text import TextError, canonicalize
 from .common import (
@@ -302,9 +302,9 @@ class ArticleStatusFilter(admin.SimpleListFilter):
         if value == "unassigned":
             return queryset.filter(n_assigned=0)
         if value == "labelling":
-            return queryset.filter(n_assigned__gt=0, waiting=True, gold_final__isnull=True)
+            return queryset.filter(n_assigned__gt=0, reviewable=False, gold_final__isnull=True)
         if value == "ready":
-            return queryset.filter(n_assigned__gt=0, waiting=False, gold_final__isnull=True)
+            return queryset.filter(reviewable=True, gold_final__isnull=True)
         if value == "adjudicating":
             return queryset.filter(gold_final=False)
         if value == "final":
@@ -354,27 +354,19 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         submitted = Annotation.objects.submitted()
-        # Ready for review means every assigned editor has submitted (as on the review page).
-        own_submitted = submitted.filter(article=OuterRef("article"), annotator=OuterRef("editor"))
-        waiting = Assignment.objects.filter(article=OuterRef("pk")).exclude(Exists(own_submitted))
         gold = Annotation.objects.gold().filter(article=OuterRef("pk"), version__gt=0)
-        return (
-            super()
-            .get_queryset(request)
-            .defer("text")
-            .annotate(
-                n_assigned=count_of(Assignment.objects.all(), "article"),
-                n_submitted=count_of(submitted, "article"),
-                gold_final=Subquery(gold.values("final")[:1], output_field=BooleanField()),
-                n_chars=Length("text"),
-                waiting=Exists(waiting),
-                agreement_score=Subquery(
-                    ArticleAgreement.objects.filter(article=OuterRef("pk"), unit="token").values(
-                        "score"
-                    )[:1],
-                    output_field=FloatField(),
-                ),
-            )
+        # Ready for review as on the review page: the project's threshold (services.workflow).
+        return with_readiness(super().get_queryset(request).defer("text")).annotate(
+            n_assigned=count_of(Assignment.objects.all(), "article"),
+            n_submitted=count_of(submitted, "article"),
+            gold_final=Subquery(gold.values("final")[:1], output_field=BooleanField()),
+            n_chars=Length("text"),
+            agreement_score=Subquery(
+                ArticleAgreement.objects.filter(article=OuterRef("pk"), unit="token").values(
+                    "score"
+                )[:1],
+                output_field=FloatField(),
+            ),
         )
 
     def get_fieldsets(self, request, obj=None):
@@ -431,7 +423,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def gold(self, obj: Article) -> str:
         if obj.gold_final is None:
             return "—"
-        return "final" if obj.gold_final else "in progress"
+        return "final" if obj.gold_final else "open for review"
 
     @admin.display(description="characters", ordering="n_chars")
     def length(self, obj: Article) -> int:

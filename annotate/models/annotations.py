@@ -98,6 +98,15 @@ class Annotation(models.Model):
     def is_gold(self) -> bool:
         return self.kind == self.Kind.GOLD
 
+    @property
+    def state_label(self) -> str:
+        """Where it stands, in words: a gold is final or open for review (its status never
+        changes: "in progress" would say nothing); an editor's annotation is in progress or
+        submitted."""
+        if self.is_gold:
+            return "Final" if self.final else "Open for review"
+        return self.get_status_display()
+
     def spans_at(self, version: int | None = None) -> models.QuerySet[Span]:
         """The span set as of `version` (default: the current one), in text order."""
         number = self.version if version is None else version

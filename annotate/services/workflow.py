@@ -25,6 +25,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -70,14 +71,22 @@ def _unsubmitted_assignment() -> Exists:
     return Exists(Assignment.objects.filter(article=OuterRef("pk")).exclude(Exists(submitted)))
 
 
-def with_readiness(articles: QuerySet[Article], project: Project) -> QuerySet[Article]:
-    """`articles` annotated with ``submitted_count`` and ``reviewable`` (see the module)."""
+def with_readiness(
+    articles: QuerySet[Article], project: Project | None = None
+) -> QuerySet[Article]:
+    """`articles` annotated with ``submitted_count`` and ``reviewable`` (see the module).
+    Without `project`, each article's own project's threshold is read in the query."""
+    threshold = (
+        project.review_threshold
+        if project is not None
+        else Coalesce(F("project__reviewable_after"), F("project__overlap"))
+    )
     return articles.annotate(
         submitted_count=_submitted_count(), waiting_for_someone=_unsubmitted_assignment()
     ).annotate(
         reviewable=ExpressionWrapper(
             Q(submitted_count__gte=1)
-            & (Q(submitted_count__gte=project.review_threshold) | Q(waiting_for_someone=False)),
+            & (Q(submitted_count__gte=threshold) | Q(waiting_for_someone=False)),
             output_field=BooleanField(),
         )
     )
