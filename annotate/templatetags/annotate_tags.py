@@ -27,3 +27,24 @@ def markdown(source: str) -> SafeString:
 @register.filter
 def version_summary(summary: dict) -> str:
     return describe(summary or {})
+
+
+@register.filter
+def attributes_text(values: dict | None) -> str:
+    """A span's attribute values in a line: ``kind: wounded · low: 6 · confirmed: yes``."""
+    if not values:
+        return ""
+    return " · ".join(f"{key}: {_value_text(value)}" for key, value in values.items())
+
+
+@register.filter
+def value_text(value: object) -> str:
+    return _value_text(value)
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

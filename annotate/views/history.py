@@ -19,17 +19,26 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from ..facts.schema import schema_warnings
 from ..highlight import Mark, marks_from_spans
 from ..inputs import InputError, parse_optional_int, parse_version
-from ..models import Annotation, AnnotationVersion, Article
+from ..models import Annotation, AnnotationVersion, Article, Relation, fact_schema
+from ..models.facts import RELATION_KEY_FIELDS, relation_key
 from ..permissions import article_for, can_review, is_assigned
 from ..services.annotations import (
     AnnotationError,
     StaleVersion,
+    full_state_of,
     restore_version,
-    state_of,
 )
-from ..versioning import compare
+from ..versioning import (
+    RelationKey,
+    SpanKey,
+    State,
+    compare,
+    compare_attributes,
+    compare_relations,
+)
 
 VERSIONS_PER_PAGE = 50
 TEMPLATE = "history/history.html"
@@ -149,13 +158,42 @@ def _version_context(article: Article, annotation: Annotation, number: int) -> d
     if version is None:
         raise Http404("No such version.")
     spans = list(annotation.spans_at(number))
+    relations = Relation.objects.filter(annotation=annotation).at(number)
+    state = State(
+        frozenset(SpanKey(s.start, s.end, s.label.key) for s in spans),
+        {SpanKey(s.start, s.end, s.label.key): s.attributes for s in spans if s.attributes},
+        frozenset(relation_key(row) for row in relations.values_list(*RELATION_KEY_FIELDS)),
+    )
     return {
         "version": version,
         "spans": spans,
         "marks": marks_from_spans(spans),
+        "relations": _relation_rows(article.text, sorted(state.relations)),
+        "warnings": _schema_warnings(article, state),
         "previous_number": number - 1,
         "next_number": number + 1 if number < annotation.version else None,
     }
+
+
+def _relation_rows(text: str, relations: list[RelationKey]) -> list[dict[str, object]]:
+    return [
+        {
+            "type": r.type,
+            "from": r.from_span,
+            "to": r.to_span,
+            "from_text": text[r.from_span.start : r.from_span.end],
+            "to_text": text[r.to_span.start : r.to_span.end],
+        }
+        for r in relations
+    ]
+
+
+def _schema_warnings(article: Article, state: State) -> list[str]:
+    """What the stored state no longer fits in the project's schema (it is shown as it was
+    stored, with these warnings: a schema change never rewrites a version)."""
+    if not state.attributes and not state.relations:
+        return []
+    return [w["detail"] for w in schema_warnings(state, fact_schema(article.project_id))]
 
 
 _DIFF_TITLES = {
@@ -168,7 +206,8 @@ _DIFF_TITLES = {
 
 def _diff_context(article: Article, annotation: Annotation, a: int, b: int) -> dict[str, object]:
     text = article.text
-    rows = compare(state_of(annotation, a), state_of(annotation, b))
+    old, new = full_state_of(annotation, a), full_state_of(annotation, b)
+    rows = compare(old.spans, new.spans)
     marks = []
     changes = []
     for row in rows:
@@ -182,7 +221,24 @@ def _diff_context(article: Article, annotation: Annotation, a: int, b: int) -> d
         )  # fmt: skip
         if row.kind != "same":
             changes.append({"kind": row.kind, "span": s, "was": row.was, "text": snippet})
-    return {"a": a, "b": b, "marks": marks, "changes": changes, "diff": True}
+    attribute_changes = [
+        {"row": row, "text": text[row.span.start : row.span.end]}
+        for row in compare_attributes(old, new)
+    ]
+    relation_changes = []
+    for row in compare_relations(old, new):
+        if row.kind != "same":
+            relation_changes.append({"kind": row.kind, **_relation_rows(text, [row.relation])[0]})
+    return {
+        "a": a,
+        "b": b,
+        "marks": marks,
+        "changes": changes,
+        "attribute_changes": attribute_changes,
+        "relation_changes": relation_changes,
+        "change_count": len(changes) + len(attribute_changes) + len(relation_changes),
+        "diff": True,
+    }
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
