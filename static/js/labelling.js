@@ -738,6 +738,14 @@ function init(root, htmx) {
     if (rect.top > window.innerHeight / 2 || rect.bottom < top) window.scrollBy(0, rect.top - top);
   }
 
+  const skipLink = document.getElementById("skip-to-text");
+  if (skipLink) {
+    skipLink.addEventListener("click", (event) => {
+      event.preventDefault();
+      goToText();
+    });
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing || isTextField(event.target)) return;
     if (confirmDialog.open) return; // the dialog's own keys: Enter, Tab, Esc
