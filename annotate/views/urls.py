@@ -7,9 +7,11 @@ urlpatterns = [
     path("", include("annotate.views.home")),
     path("", include("annotate.views.styles")),
     path("", include("annotate.views.labelling")),
+    path("", include("annotate.views.facts")),
     path("", include("annotate.views.imports")),
     path("", include("annotate.views.history")),
     path("", include("annotate.views.review")),
     path("", include("annotate.views.agreement")),
     path("", include("annotate.views.workflow")),
+    path("", include("annotate.views.schema")),
 ]

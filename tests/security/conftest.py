@@ -21,8 +21,10 @@ from ..factories import (
     PASSWORD,
     make_annotation,
     make_article,
+    make_attribute,
     make_member,
     make_project,
+    make_relation_type,
     make_user,
 )
 
@@ -141,6 +143,12 @@ def _side(slug: str) -> Side:
     set_final(article, reviewer, role=Role.REVIEWER, final=True, base_version=1, note=HOSTILE)
     gold_span = gold_for(article).current_spans().get()
     create_release(project=project, name="v1", user=manager, note=f"Release {HOSTILE}")
+    attribute = make_attribute(
+        project, "CASUALTY", "kind", "choice", name=f"Kind {SCRIPT}", choices=[SCRIPT, IMG]
+    )
+    relation_type = make_relation_type(
+        project, "SAID_BY", ["CASUALTY"], ["SOURCE"], name=f"said {BREAKOUT}{ATTRIBUTE}"
+    )
     return Side(
         project=project,
         manager=manager,
@@ -152,6 +160,7 @@ def _side(slug: str) -> Side:
         editor_span=editor_span,
         other_span=other_span,
         gold_span=gold_span,
+        extra={"attribute": attribute, "relation_type": relation_type},
     )
 
 

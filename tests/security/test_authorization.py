@@ -71,6 +71,14 @@ ROUTES: dict[str, dict[str, str]] = {
     "article-flag": {"POST": EDITOR},
     "flag-resolve": {"POST": REVIEWER},
     "article-reassign": {"POST": MANAGER},
+    # Schema (removals after the edits: an unused relation type is really removed)
+    "project-schema": {"GET": MANAGER},
+    "schema-attribute-add": {"GET": MANAGER, "POST": MANAGER},
+    "schema-attribute": {"GET": MANAGER, "POST": MANAGER},
+    "schema-attribute-remove": {"GET": MANAGER, "POST": MANAGER},
+    "schema-relation-type-add": {"GET": MANAGER, "POST": MANAGER},
+    "schema-relation-type": {"GET": MANAGER, "POST": MANAGER},
+    "schema-relation-type-remove": {"GET": MANAGER, "POST": MANAGER},
     # API
     "api-schema": {"GET": PUBLIC},
     "api-docs": {"GET": PUBLIC},
@@ -138,6 +146,12 @@ def url_for(name: str, side, *, span=None) -> str:
         kwargs["number"] = 1
     if "<str:name>" in route:
         kwargs["name"] = side.release
+    if "<str:label_key>" in route:
+        kwargs["label_key"] = "CASUALTY"
+    if "<int:attribute_id>" in route:
+        kwargs["attribute_id"] = side.extra["attribute"].pk
+    if "<int:relation_type_id>" in route:
+        kwargs["relation_type_id"] = side.extra["relation_type"].pk
     return reverse(name, kwargs=kwargs)
 
 
