@@ -5,9 +5,12 @@ the text is one key away; Undo and Submit stay in view; a phone shows the text f
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from annotate.models import Annotation, Role
+from annotate.offsets import from_utf16, snap_to_words
 from annotate.services.annotations import SpanInput, annotation_for, save_annotation
 
 from ..factories import make_annotation, make_article
@@ -238,3 +241,33 @@ def test_on_a_phone_the_text_comes_first_and_the_span_list_is_one_tap_away(
         assert 0 <= page.locator("#article-text").bounding_box()["y"] < 844
     finally:
         context.close()
+
+
+def test_the_page_snaps_selections_exactly_as_the_server_does(page):
+    """The instant paint uses static/js/offsets.js; the server, annotate.offsets: they agree."""
+    samples = [
+        "Iraq's Prime Minister Mustafa al-Kadhemi said  <b>four</b> &amp; more.",
+        "the town of Al-Mayadeen, N\u2019Djamena and Iraq\u2019s — BAGHDAD\u2014The end",
+        "Dr 👩🏽‍⚕️ Layla and 🚀 crews reached البصرة on Monday; flag 🇮🇶 here.",
+        "قال الطبيب مُحَمَّد إن الوضع صعب، said Iq\u0307bal and Rene\u0301e. 我在北京工作",
+        "killed $5 million at 40°C -- a --b c- 'quoted' U.S.'s it's o'clock\n\nNext",
+    ]
+    rng = random.Random(7)
+    cases = []
+    for text in samples:
+        for _ in range(60):
+            start = rng.randrange(len(text) - 1)
+            end = rng.randrange(start + 1, len(text) + 1)
+            cases.append((text, utf16(text, start), utf16(text, end)))
+    snapped = page.evaluate(
+        """async (cases) => {
+          const { snapToWords } = await import("/static/js/offsets.js");
+          return cases.map(([text, s, e]) => snapToWords(text, s, e));
+        }""",
+        cases,
+    )
+    for (text, s16, e16), (js_start, js_end) in zip(cases, snapped, strict=True):
+        start, end = from_utf16(text, s16), from_utf16(text, e16)
+        expected = snap_to_words(text, start, end)
+        got = (from_utf16(text, js_start), from_utf16(text, js_end))
+        assert got == expected, (text, text[start:end], text[slice(*got)], text[slice(*expected)])
