@@ -22,6 +22,7 @@ operations (see :func:`_fast_document`).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,7 +48,7 @@ _ZONE = -2
 _TERMINAL_GAP = re.compile(
     f"[{re.escape(''.join(sorted(TERMINALS)))}]\\s++(?=[A-Z0-9\"'(]|[^\\x00-\\x7f])"
 )
-_SPACE = re.compile(r"\s")
+_RUN = re.compile(r"\S+")
 
 
 def tagged_tokens(text: str, spans: Iterable[ExportSpan]) -> list[tuple[Token, str]]:
@@ -160,10 +161,11 @@ def _fast_document(text: str, kept: Sequence[Bounds], opening: str, closing: str
     after_span = f"{closing[1]}{_O_LINE}"
     written = [DOCSTART, parts[0]]
     zones = iter(zone_breaks)
+    starts = [start for start, _, _ in kept]
     for (begin, end, what), part in zip(slots, parts[1:], strict=True):
         inside, _, after = part.partition(after_span)
         if what == _ZONE:
-            _zone_lines(written, text, begin, end, kept, next(zones))
+            _zone_lines(written, text, begin, end, kept, starts, next(zones))
         elif inside:
             label = kept[what][2]
             head, _, rest = inside.partition(_O_LINE)
@@ -178,16 +180,16 @@ def _slots(text: str, kept: Sequence[Bounds]) -> list[tuple[int, int, int]]:
     inside a token becomes a zone (start, end, _ZONE) stretching to the whitespace around
     that token; overlapping zones and spans merge into one zone."""
     size = len(text)
+    runs = _Runs(text)
     slots: list[tuple[int, int, int]] = []
     for index, (start, end, _) in enumerate(kept):
         low = slots[-1][1] if slots else 0
         begin, stop = start, end
         # Most edges touch whitespace, which is always a token boundary.
-        if start and not text[start - 1].isspace() and not _is_boundary(text, start):
-            begin = max(low, text.rfind(" ", low, start) + 1, text.rfind("\n", low, start) + 1)
-        if end < size and not text[end].isspace() and not _is_boundary(text, end):
-            found = _SPACE.search(text, end)
-            stop = found.start() if found else size
+        if start and not text[start - 1].isspace() and not runs.is_boundary(start):
+            begin = max(low, runs.around(start - 1)[0])
+        if end < size and not text[end].isspace() and not runs.is_boundary(end):
+            stop = runs.around(end)[1]
         if start < low:
             slots[-1] = (slots[-1][0], max(low, stop), _ZONE)
         else:
@@ -195,23 +197,75 @@ def _slots(text: str, kept: Sequence[Bounds]) -> list[tuple[int, int, int]]:
     return slots
 
 
+class _Runs:
+    """The runs of non-whitespace in a text (no token crosses whitespace), found once, and
+    the tokens of a run, found the first time one of its offsets is asked about: so each
+    span edge costs a bisection, not a scan of its run (CJK text is one long run)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.bounds = [m.span() for m in _RUN.finditer(text)]
+        self.starts = [start for start, _ in self.bounds]
+        self.token_starts: dict[int, set[int]] = {}
+
+    def _index(self, offset: int) -> int:
+        """The run holding ``text[offset]``, which is not whitespace."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def around(self, offset: int) -> tuple[int, int]:
+        """(start, end) of the run holding ``text[offset]``, which is not whitespace."""
+        return self.bounds[self._index(offset)]
+
+    def is_boundary(self, offset: int) -> bool:
+        """Whether no token holds both ``text[offset - 1]`` and ``text[offset]``."""
+        text = self.text
+        if offset <= 0 or offset >= len(text):
+            return True
+        if text[offset - 1].isspace() or text[offset].isspace():
+            return True
+        if text[max(0, offset - 2) : offset + 2].isascii():
+            return _is_ascii_boundary(text, offset)
+        # Tokens cover a run without gaps, so an offset inside a run is a boundary exactly
+        # when a token starts there.
+        index = self._index(offset)
+        if index not in self.token_starts:
+            low, stop = self.bounds[index]
+            found = token_pattern().finditer(text, low, stop)
+            self.token_starts[index] = {match.start() for match in found}
+        return offset in self.token_starts[index]
+
+
 def _zone_lines(
-    written: list[str], text: str, begin: int, end: int, kept: Sequence[Bounds], breaks: list[int]
+    written: list[str],
+    text: str,
+    begin: int,
+    end: int,
+    kept: Sequence[Bounds],
+    starts: Sequence[int],
+    breaks: list[int],
 ) -> None:
-    """Write the lines of one zone token by token, a blank line at each of its `breaks`."""
-    spans = [
-        (index, s - begin, e - begin, label)
-        for index, (s, e, label) in enumerate(kept)
-        if begin <= s and e <= end
-    ]
+    """Write the lines of one zone token by token, a blank line at each of its `breaks`.
+    `starts` are the kept spans' starts, to find the zone's spans by bisection: the kept
+    spans are in text order and disjoint, so those inside the zone are consecutive."""
+    spans = []
+    index = bisect.bisect_left(starts, begin)
+    while index < len(kept) and kept[index][1] <= end:
+        s, e, label = kept[index]
+        spans.append((index, s - begin, e - begin, label))
+        index += 1
     pending = iter(breaks)
     following = next(pending, end)
     last = -1  # the span of the token written last
+    walk = 0  # spans[walk] is the first span that ends after the current token starts
     for token in tokenize(text[begin:end], [offset for _, s, e, _ in spans for offset in (s, e)]):
         while following < begin + token.start:
             written.append("\n")
             following = next(pending, end)
-        holder = next((i for i, s, e, _ in spans if s <= token.start and token.end <= e), -1)
+        while walk < len(spans) and spans[walk][2] <= token.start:
+            walk += 1
+        holder = -1
+        if walk < len(spans) and spans[walk][1] <= token.start and token.end <= spans[walk][2]:
+            holder = spans[walk][0]
         if holder < 0:
             written.append(f"{token.text} -X- _ O\n")
         else:
@@ -223,32 +277,23 @@ def _zone_lines(
         following = next(pending, end)
 
 
-def _is_boundary(text: str, offset: int) -> bool:
-    """Whether no token holds both ``text[offset - 1]`` and ``text[offset]``."""
-    if offset <= 0 or offset >= len(text):
-        return True
+def _is_ascii_boundary(text: str, offset: int) -> bool:
+    """Whether no token holds both ``text[offset - 1]`` and ``text[offset]``, neither being
+    whitespace, in ASCII text around `offset`: ASCII tokens are words and single characters;
+    a word goes on through ' and - between word characters and through . , : between digits."""
     before, after = text[offset - 1], text[offset]
-    if before.isspace() or after.isspace():
-        return True
-    if text[max(0, offset - 2) : offset + 2].isascii():
-        # ASCII tokens are words and single characters; a word goes on through ' and -
-        # between word characters and through . , : between digits.
-        ahead = text[offset + 1 : offset + 2]
-        behind = text[offset - 2 : offset - 1] if offset >= 2 else ""
-        if _is_word(before) and (
-            _is_word(after)
-            or (after in "'-" and _is_word(ahead))
-            or (after in ".,:" and before.isdigit() and ahead.isdigit())
-        ):
-            return False
-        return not (
-            (before in "'-" and _is_word(behind) and _is_word(after))
-            or (before in ".,:" and behind.isdigit() and after.isdigit())
-        )
-    low = max(text.rfind(" ", 0, offset), text.rfind("\n", 0, offset)) + 1
-    found = _SPACE.search(text, offset)
-    stop = found.start() if found else len(text)
-    return not any(m.start() < offset < m.end() for m in token_pattern().finditer(text, low, stop))
+    ahead = text[offset + 1 : offset + 2]
+    behind = text[offset - 2 : offset - 1] if offset >= 2 else ""
+    if _is_word(before) and (
+        _is_word(after)
+        or (after in "'-" and _is_word(ahead))
+        or (after in ".,:" and before.isdigit() and ahead.isdigit())
+    ):
+        return False
+    return not (
+        (before in "'-" and _is_word(behind) and _is_word(after))
+        or (before in ".,:" and behind.isdigit() and after.isdigit())
+    )
 
 
 def _is_word(char: str) -> bool:
@@ -262,13 +307,14 @@ def _sentence_breaks(text: str, kept: Sequence[Bounds]) -> list[int]:
     matches = _TERMINAL_GAP.finditer(text)
     # start of a gap -> offset of the token after it; ASCII text has no emoji to glue a
     # terminal and no capitals but those the regex knows.
+    edges = set() if text.isascii() else {offset for s, e, _ in kept for offset in (s, e)}
     gaps = (
         {m.start() + 1: m.end() for m in matches}
         if text.isascii()
         else {
             m.start() + 1: m.end()
             for m in matches
-            if _starts_sentence(text[m.end()]) and _is_whole_token(text, m.start(), kept)
+            if _starts_sentence(text[m.end()]) and _is_whole_token(text, m.start(), edges)
         }
     )
     newline = text.find("\n")
@@ -293,12 +339,12 @@ def _sentence_breaks(text: str, kept: Sequence[Bounds]) -> list[int]:
     return breaks
 
 
-def _is_whole_token(text: str, offset: int, kept: Sequence[Bounds]) -> bool:
+def _is_whole_token(text: str, offset: int, edges: set[int]) -> bool:
     """Whether the terminal at `offset`, followed by whitespace, is a token by itself rather
     than the end of an emoji sequence glued by a zero-width joiner."""
     if offset == 0 or text[offset - 1] != "\u200d":
         return True
-    if any(offset in (s, e) for s, e, _ in kept):
+    if offset in edges:
         return True
     low = max(text.rfind(" ", 0, offset), text.rfind("\n", 0, offset)) + 1
     return any(m.start() == offset for m in token_pattern().finditer(text, low, offset + 1))

@@ -9,7 +9,6 @@ chosen is left out whole, never cut, so every exported entity is a span someone 
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections.abc import Sequence
 from typing import TypeVar
@@ -20,7 +19,12 @@ S = TypeVar("S", bound=ExportSpan)
 
 
 def non_overlapping(spans: Sequence[S]) -> list[S]:
-    """The spans kept under the longest-wins rule, in text order."""
+    """The spans kept under the longest-wins rule, in text order.
+
+    Linear after one sort: the text is cut into pieces at every span edge, and each piece
+    records the kept span that holds it. A span meets a kept one only if that one holds the
+    span's first or last piece: one lying strictly inside would be shorter, yet it was chosen
+    earlier, so it is at least as long."""
     if all(a["start"] < a["end"] <= b["start"] for a, b in itertools.pairwise(spans)) and (
         not spans or spans[-1]["start"] < spans[-1]["end"]
     ):
@@ -29,17 +33,18 @@ def non_overlapping(spans: Sequence[S]) -> list[S]:
         range(len(spans)),
         key=lambda i: (-(spans[i]["end"] - spans[i]["start"]), spans[i]["start"], i),
     )
-    starts: list[int] = []
-    ends: list[int] = []
+    points = sorted({p for s in spans for p in (s["start"], s["end"])})
+    piece = {p: n for n, p in enumerate(points)}  # piece n is [points[n], points[n + 1])
+    holder = [-1] * len(points)
     kept: list[int] = []
     for i in order:
-        start, end = spans[i]["start"], spans[i]["end"]
-        at = bisect.bisect_left(starts, start)
-        if at > 0 and ends[at - 1] > start:
-            continue
-        if at < len(starts) and starts[at] < end:
-            continue
-        starts.insert(at, start)
-        ends.insert(at, end)
-        kept.insert(at, i)
+        first, stop = piece[spans[i]["start"]], piece[spans[i]["end"]]
+        if first < stop:
+            if holder[first] >= 0 or holder[stop - 1] >= 0:
+                continue
+            holder[first:stop] = [i] * (stop - first)  # each piece is taken once at most
+        elif first and holder[first - 1] >= 0 and holder[first - 1] == holder[first]:
+            continue  # an empty span strictly inside a kept one
+        kept.append(i)
+    kept.sort(key=lambda i: (spans[i]["start"], spans[i]["end"], i))
     return [spans[i] for i in kept]
