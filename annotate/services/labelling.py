@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import (
@@ -285,6 +285,8 @@ class SpanRow:
     label: str
     label_id: int
     text: str
+    # Its attribute values (facts), as stored; {} when it has none.
+    attributes: Mapping[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def id(self) -> int:
@@ -304,9 +306,12 @@ def current_span_rows(annotation: Annotation, labels: Iterable) -> list[SpanRow]
     rows = (
         Span.objects.filter(annotation=annotation, removed_in__isnull=True)
         .order_by("start", "-end", "label__order", "label__key")
-        .values_list("pk", "start", "end", "label_id", "text")
+        .values_list("pk", "start", "end", "label_id", "text", "attributes")
     )
-    return [SpanRow(pk, s, e, keys[label], label, text) for pk, s, e, label, text in rows]
+    return [
+        SpanRow(pk, s, e, keys[label], label, text, values if isinstance(values, dict) else {})
+        for pk, s, e, label, text, values in rows
+    ]
 
 
 # Single-span changes

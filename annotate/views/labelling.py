@@ -27,12 +27,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from .. import highlight
+from ..facts.display import removed_relations_note
 from ..highlight import Mark
 from ..inputs import INT64_MAX, InputError, parse_offset, parse_optional_int, parse_version
 from ..models import Annotation, Article, Label, Role, Span
 from ..offsets import to_utf16
 from ..permissions import article_for, can_manage, can_review, is_assigned, project_for
-from ..services import labelling
+from ..services import labelling, page_facts
 from ..services.annotations import AnnotationError, SaveResult, SpanInput, StaleVersion
 from ..services.labelling import QueueStatus
 from ..templatetags.labelling_tags import span_items
@@ -92,15 +93,20 @@ def _workspace(
     annotation = _own_annotation(article, request.user)
     labels = list(article.project.labels.all())
     spans = labelling.current_span_rows(annotation, labels)
+    facts = page_facts.page_facts(annotation, article.project_id, spans)
     groups = {label.pk: LabelGroup(label) for label in labels}
     for span in spans:
         groups[span.label_id].spans.append(span)
     locked = labelling.gold_is_final(article)
     undo = None if locked else labelling.undo_step_for(annotation)
+    focused = next((s for s in spans if (s.start, s.end, s.label) == focus), None)
     return {
         "annotation": annotation,
         "spans": spans,
-        "marks": [_mark(s.pk, s.start, s.end, s.label, s.text) for s in spans],
+        "marks": [
+            _mark(s.pk, s.start, s.end, s.label, s.text, facts.summaries.get(s.pk, ""))
+            for s in spans
+        ],
         "groups": list(groups.values()),
         "labels": labels,
         "locked": locked,
@@ -109,12 +115,17 @@ def _workspace(
         "keys": {"undo": uuid.uuid4(), "submit": uuid.uuid4()},
         "span_url": reverse("span-add", args=[article.pk]),
         # The span to select once the page shows this workspace: the one just changed.
-        "focus": next((s.pk for s in spans if (s.start, s.end, s.label) == focus), None),
+        "focus": focused.pk if focused else None,
+        # Facts (views/facts.py): each span's attributes and relations, the focused span's panel.
+        "facts": facts,
+        "facts_panel": page_facts.span_facts(facts, focused, spans) if focused else None,
+        "relation_url": reverse("relation-add", args=[article.pk]),
     }
 
 
-def _mark(pk: int, start: int, end: int, label: str, text: str) -> Mark:
-    return Mark(start, end, label, str(pk), (), f"{label}: {text}")
+def _mark(pk: int, start: int, end: int, label: str, text: str, facts: str = "") -> Mark:
+    title = f"{label}: {text}" + (f" · {facts}" if facts else "")
+    return Mark(start, end, label, str(pk), (), title)
 
 
 def _page_context(request: HttpRequest, article: Article, **workspace) -> dict:
@@ -514,9 +525,13 @@ def delete_span(request: HttpRequest, article_id: int, span_id: int) -> HttpResp
             request_key=_request_key(request),
         )
 
+    def done(result: SaveResult) -> str:
+        # The service removes the span's relations with it: say so.
+        return removed_relations_note(result.version.summary if result.version else None)
+
     _editor_article(request, article_id)
     _check_own_span(request, article_id, span_id)
-    return _write(request, article_id, change, retry_if=lambda: _is_current(span_id))
+    return _write(request, article_id, change, retry_if=lambda: _is_current(span_id), done=done)
 
 
 def _is_current(span_id: int) -> bool:

@@ -12,8 +12,10 @@
 // and says why. Relabel, delete and undo are htmx requests that answer with the workspace.
 //
 // For other scripts on this page: after every change to the text or the span list, the
-// root element (#labelling) fires "labelling:updated" (detail: {reason, version}), and
-// `labellingPage` (exported) offers redraw() and refresh() to re-render after a change.
+// root element (#labelling) fires "labelling:updated" (detail: {reason, version}); when the
+// selected span changes, "labelling:selected" (detail: {span}: its id, or null); and
+// `labellingPage` (exported) offers redraw() and refresh() to re-render after a change, and
+// send() to make a change of their own (facts.js: attributes and relations).
 
 import {
   codePoints,
@@ -209,7 +211,11 @@ function init(root, htmx) {
 
   function selectSpan(id, { scrollText = false, scrollPanel = true } = {}) {
     for (const el of document.querySelectorAll(".selected[data-span]")) el.classList.remove("selected");
+    const before = selectedSpan;
     selectedSpan = id || null;
+    if (selectedSpan !== before || !id) {
+      root.dispatchEvent(new CustomEvent("labelling:selected", { detail: { span: selectedSpan } }));
+    }
     const item = id ? document.querySelector(`.span-item[data-span="${CSS.escape(id)}"]`) : null;
     deleteButton.disabled = !item || live().locked;
     if (!id) return;
@@ -809,6 +815,10 @@ function init(root, htmx) {
     redraw,
     /** Reload the workspace from the server (after another script changed the annotation). */
     refresh,
+    /** Send a change (POST `url` with `values`; the base version and a request key are
+     *  added) after those on their way; the answer is the workspace. `then`: {select:
+     *  "new"} selects the span the server focuses. */
+    send,
     /** The span selected in the text and the list (its id as a string), or null. */
     selectedSpan: () => selectedSpan,
     selectSpan,
