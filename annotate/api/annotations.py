@@ -197,7 +197,8 @@ class AnnotationDetail(AnnotationTarget):
             return self.state(head)
         gold = head.is_gold
         spans = [span_row_data(row, gold=gold) for row in result.spans]
-        return annotation_data(head, spans, result.relations)
+        # The schema as far as the write read it: the rest is read only if needed.
+        return annotation_data(head, spans, result.relations, result.facts)
 
 
 class GoldDetail(AnnotationDetail):

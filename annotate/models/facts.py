@@ -8,12 +8,12 @@ stay as they are. A relation row is immutable except for being closed (``removed
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, Value
 
 from ..facts.schema import (
     ATTRIBUTE_KEY_RE,
@@ -119,51 +119,82 @@ class RelationType(models.Model):
         return self.key
 
 
-class ProjectFacts(NamedTuple):
-    """A project's fact schema, and its relation types' ids by key (for writing relations)."""
+class ProjectFacts:
+    """A project's fact schema, each half read on first use: the attribute specs per label
+    key (one query) and the relation types with their ids (two queries). A write that
+    touches no attribute and no relation reads neither."""
 
-    schema: FactSchema
-    type_ids: dict[str, int]
+    def __init__(self, project_id: int) -> None:
+        self.project_id = project_id
+
+    @cached_property
+    def attributes(self) -> dict[str, list[AttributeSpec]]:
+        result: dict[str, list[AttributeSpec]] = {}
+        rows = (
+            AttributeDefinition.objects.filter(label__project_id=self.project_id)
+            .order_by("label__order", "label__key", "order", "key")
+            .values_list("label__key", "key", "name", "type", "choices", "min", "required")
+        )
+        for label, key, name, kind, choices, low, required in rows:
+            spec = AttributeSpec(key, name, kind, tuple(choices or ()), low, required)
+            result.setdefault(label, []).append(spec)
+        return result
+
+    def specs_for(self, label: str) -> list[AttributeSpec]:
+        return self.attributes.get(label, [])
+
+    @cached_property
+    def _types(self) -> tuple[dict[str, RelationSpec], dict[str, int]]:
+        types = list(
+            RelationType.objects.filter(project_id=self.project_id)
+            .order_by("order", "key")
+            .values_list("pk", "key", "name")
+        )
+        ends: dict[tuple[int, str], set[str]] = {}
+        if types:
+            sides = [
+                through.objects.filter(relationtype__project_id=self.project_id)
+                .annotate(side=Value(side, output_field=CharField()))
+                .values_list("relationtype_id", "side", "label__key")
+                for side, through in (
+                    ("from", RelationType.from_labels.through),
+                    ("to", RelationType.to_labels.through),
+                )
+            ]
+            for type_id, side, label in sides[0].union(sides[1], all=True):
+                ends.setdefault((type_id, side), set()).add(label)
+        specs = {}
+        for pk, key, name in types:
+            from_labels, to_labels = ends.get((pk, "from")), ends.get((pk, "to"))
+            specs[key] = RelationSpec(
+                key,
+                name,
+                frozenset(from_labels) if from_labels else None,
+                frozenset(to_labels) if to_labels else None,
+            )
+        return specs, {key: pk for pk, key, _ in types}
+
+    @property
+    def relations(self) -> dict[str, RelationSpec]:
+        return self._types[0]
+
+    @property
+    def type_ids(self) -> dict[str, int]:
+        return self._types[1]
+
+    @property
+    def schema(self) -> FactSchema:
+        return FactSchema(attributes=self.attributes, relations=self.relations)
 
 
 def load_facts(project_id: int) -> ProjectFacts:
-    """The project's attribute specs per label key and its relation types: three queries."""
-    attributes: dict[str, list[AttributeSpec]] = {}
-    rows = AttributeDefinition.objects.filter(label__project_id=project_id).order_by(
-        "label__order", "label__key", "order", "key"
-    )
-    for row in rows.select_related("label"):
-        attributes.setdefault(row.label.key, []).append(row.spec())
-    types = {t.pk: t for t in RelationType.objects.filter(project_id=project_id)}
-    ends: dict[tuple[int, str], set[str]] = {}
-    if types:
-        ends_query = (
-            Label.objects.filter(project_id=project_id)
-            .filter(Q(relations_from__isnull=False) | Q(relations_to__isnull=False))
-            .values_list("key", "relations_from", "relations_to")
-        )
-        for label, from_type, to_type in ends_query:
-            if from_type is not None:
-                ends.setdefault((from_type, "from"), set()).add(label)
-            if to_type is not None:
-                ends.setdefault((to_type, "to"), set()).add(label)
-    relations = {}
-    for pk, t in sorted(types.items(), key=lambda item: (item[1].order, item[1].key)):
-        from_labels, to_labels = ends.get((pk, "from")), ends.get((pk, "to"))
-        relations[t.key] = RelationSpec(
-            t.key,
-            t.name,
-            frozenset(from_labels) if from_labels else None,
-            frozenset(to_labels) if to_labels else None,
-        )
-    return ProjectFacts(
-        FactSchema(attributes=attributes, relations=relations),
-        {t.key: pk for pk, t in types.items()},
-    )
+    """The project's fact schema, read lazily (see :class:`ProjectFacts`)."""
+    return ProjectFacts(project_id)
 
 
 def fact_schema(project_id: int) -> FactSchema:
-    return load_facts(project_id).schema
+    """The project's whole fact schema, read now (at most three queries)."""
+    return ProjectFacts(project_id).schema
 
 
 class RelationQuerySet(models.QuerySet["Relation"]):

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from ..facts.schema import (
     FactError,
-    FactSchema,
     check_attributes,
     missing_required,
     relation_fits,
@@ -147,6 +146,7 @@ class SaveResult:
     merged: bool = False
     spans: list[SpanRow] = field(default_factory=list)  # after a new version: current spans
     relations: list[RelationKey] = field(default_factory=list)  # ... and current relations
+    facts: ProjectFacts | None = None  # the project's fact schema, as far as the write read it
 
 
 def validate_spans(article: Article, spans: Iterable[SpanInput]) -> dict[str, Label]:
@@ -323,7 +323,7 @@ class _Write:
         }
         relations = self.relations
         if relations is None:
-            types = self.facts.schema.relations
+            types = self.facts.relations if reference.relations else {}
             relations = frozenset(
                 r
                 for r in reference.relations
@@ -408,7 +408,7 @@ def save_annotation(
         _move_head(head, version.number, plan.status, plan.final)
         _copy_head(head, annotation)
         _after_save(head, previous_status)
-    return _result(head, version, plan, added)
+    return _result(head, version, write, plan, added)
 
 
 def _check_write(
@@ -429,15 +429,15 @@ def _check_write(
     key = _as_uuid(request_key)
     labels = validate_spans(annotation.article, spans)
     facts = load_facts(annotation.article.project_id)
-    attributes = _check_attributes(spans, facts.schema)
-    checked = None if relations is None else _check_relations(spans, relations, facts.schema)
+    attributes = _check_attributes(spans, facts)
+    checked = None if relations is None else _check_relations(spans, relations, facts)
     check_may_write(annotation, author, role)
     sources = {s.key: s.source for s in spans if s.source is not None}
     _check_sources(annotation, sources)
     return _Write(spans, labels, facts, sources, attributes, checked, key)  # type: ignore[arg-type]
 
 
-def _check_attributes(spans: list[SpanInput], schema: FactSchema) -> dict[SpanKey, dict]:
+def _check_attributes(spans: list[SpanInput], schema: ProjectFacts) -> dict[SpanKey, dict]:
     """The attributes given explicitly, normalised; InvalidSpans naming each span by index."""
     result: dict[SpanKey, dict] = {}
     errors: list[dict[str, object]] = []
@@ -458,7 +458,7 @@ def _check_attributes(spans: list[SpanInput], schema: FactSchema) -> dict[SpanKe
 def _check_relations(
     spans: list[SpanInput],
     relations: Iterable[RelationInput | RelationKey],
-    schema: FactSchema,
+    schema: ProjectFacts,
 ) -> frozenset[RelationKey]:
     """The relations as keys; InvalidSpans naming each bad relation by index: an end that is
     not a span of the write, a type the project lacks, labels the type does not allow, a
@@ -568,7 +568,7 @@ def _check_complete(
     submitting = status == Annotation.Status.SUBMITTED and not head.is_gold
     if not (submitting or final is True):
         return
-    schema = write.facts.schema
+    schema = write.facts
     errors: list[dict[str, object]] = []
     for index, span in enumerate(write.spans):
         missing = missing_required(
@@ -708,7 +708,7 @@ def _move_head(head: Annotation, number: int, status: str, final: bool) -> None:
 
 
 def _result(
-    head: Annotation, version: AnnotationVersion, plan: _Plan, added: list[Span]
+    head: Annotation, version: AnnotationVersion, write: _Write, plan: _Plan, added: list[Span]
 ) -> SaveResult:
     """The answer of a write that made a version, from what it holds (no second read)."""
     closed = plan.change.spans.removed | set(plan.change.attributes)
@@ -724,6 +724,7 @@ def _result(
         merged=plan.merged,
         spans=sorted(kept + new, key=lambda row: row.text_order),
         relations=sorted(plan.wanted.relations),
+        facts=write.facts,
     )
 
 
