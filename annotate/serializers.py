@@ -33,7 +33,7 @@ from .models import (
     Role,
     Span,
 )
-from .models.facts import RELATION_KEY_FIELDS, Relation, fact_schema, relation_key
+from .models.facts import RELATION_KEY_FIELDS, ProjectFacts, Relation, fact_schema, relation_key
 from .services.annotations import (
     MAX_NOTE_CHARS,
     MAX_RELATIONS_PER_ANNOTATION,
@@ -758,7 +758,7 @@ def facts_data(
     spans: list[dict],
     relations: Iterable[RelationKey],
     project_id: int | Callable[[], int],
-    schema: FactSchema | None = None,
+    schema: FactSchema | ProjectFacts | None = None,
 ) -> dict:
     """``relations`` as the API writes them (``from``/``to`` index `spans`, in that order)
     and ``warnings`` where the state no longer fits the project's schema (read only when
@@ -795,7 +795,7 @@ def annotation_data(
     annotation: Annotation,
     spans: list[dict] | None = None,
     relations: Iterable[RelationKey] | None = None,
-    schema: FactSchema | None = None,
+    schema: FactSchema | ProjectFacts | None = None,
 ) -> dict:
     """An annotation's state in the API's shape; `spans` from :func:`current_span_data` and
     `relations` from :func:`current_relations` (read here when not given)."""
