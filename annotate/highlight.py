@@ -25,10 +25,13 @@ class Mark:
     title: str = ""
 
 
-def _open_tag(mark: Mark, continued: bool) -> str:
+def _open_tag(mark: Mark, continued: bool, twin: bool = False) -> str:
     classes = ["span", f"lbl-{mark.label}", *mark.classes]
     if continued and "cont" not in classes:
         classes.append("cont")
+    if twin:
+        # Exactly over the mark around it: the stylesheet shows both colours, not only this.
+        classes.append("twin")
     attrs = [
         f'class="{escape(" ".join(classes))}"',
         f'data-label="{escape(mark.label)}"',
@@ -80,7 +83,8 @@ def _render(text: str, pieces: dict[Mark, tuple[int, int]], continued: frozenset
             key=lambda pair: (-pieces[pair[0]][1], pieces[pair[0]][0], pair[0].label, pair[0].id)
         )
         for m, cont in opening:
-            out.append(_open_tag(m, cont))
+            twin = bool(stack) and pieces[stack[-1]] == pieces[m]
+            out.append(_open_tag(m, cont, twin))
             stack.append(m)
     out.extend("</mark>" for _ in stack)
     return "".join(out)

@@ -20,6 +20,7 @@ from .factories import make_annotation, make_article, make_member, make_user
 
 TEXT = "Rebels shelled Aleppo on Monday, the ministry said."
 REBELS, ALEPPO = (0, 6), (15, 21)
+HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -307,3 +308,88 @@ def test_the_overview_hands_on_timed_out_articles_first(
         "edith",
         "theo",
     }
+
+
+# --- Adjudication: anonymous editors, who marked a gold span ----------------------------------
+
+
+def _adjudicated(article, editor, other_editor, reviewer):
+    from annotate.services.review import accept_agreed
+
+    make_annotation(article, editor, [(*REBELS, "ACTOR")], submit=True)
+    make_annotation(article, other_editor, [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")], submit=True)
+    accept_agreed(article, reviewer, role=Role.REVIEWER, min_editors=2, base_version=0)
+
+
+def test_the_gold_lists_every_editor_who_marked_a_span(
+    client_for, editor, other_editor, reviewer, article
+):
+    _adjudicated(article, editor, other_editor, reviewer)
+    page = client_for(reviewer).get(reverse("adjudicate", args=[article.pk])).content.decode()
+    gold = re.search(r'<table class="gold-table">(.*?)</table>', page, re.S).group(1)
+    assert "<td>edith, otto</td>" in gold
+    assert 'title="ACTOR: marked by edith, otto"' in page
+
+
+def test_anonymous_review_names_editors_a_and_b_everywhere_on_the_page(
+    client_for, project, editor, other_editor, reviewer, article
+):
+    project.anonymous_review = True
+    project.save()
+    _adjudicated(article, editor, other_editor, reviewer)
+    client = client_for(reviewer)
+    page = client.get(reverse("adjudicate", args=[article.pk])).content.decode()
+    assert "edith" not in page and "otto" not in page
+    assert "Editor A" in page and "Editor B" in page
+    assert "<td>Editor A, Editor B</td>" in page
+    layer = client.get(reverse("adjudicate", args=[article.pk]), {"layer": "Editor B"}, **HX)
+    assert 'aria-current="true">Editor B</a>' in layer.content.decode()
+    # Writes still work on what the page shows.
+    location = (
+        article.annotations.get(annotator=other_editor).current_spans().get(label__key="LOCATION")
+    )
+    response = client.post(
+        reverse("review-accept", args=[article.pk]),
+        {"span": location.pk, "base_version": 1},
+        **HX,
+    )
+    assert response.status_code == 200 and "edith" not in response.content.decode()
+
+
+# --- Gold state and editors against the gold ------------------------------------------------
+
+
+def test_a_final_gold_reads_final_in_its_history_and_the_admin(
+    client_for, admin_user, editor, other_editor, reviewer, article
+):
+    from annotate.services.review import set_final
+
+    _adjudicated(article, editor, other_editor, reviewer)
+    set_final(article, reviewer, role=Role.REVIEWER, final=True, base_version=1)
+    history = client_for(reviewer).get(reverse("annotation-history", args=[article.pk]) + "?gold=1")
+    text = history.content.decode()
+    assert "Now at version 2 · final." in text and "in progress" not in text
+    admin = client_for(admin_user).get("/admin/annotate/annotation/?kind__exact=gold")
+    row = re.search(r'<td class="field-state">([^<]*)</td>', admin.content.decode()).group(1)
+    assert row == "Final"
+
+
+def test_the_agreement_page_scores_each_editor_against_the_final_gold(
+    client_for, editor, other_editor, reviewer, article
+):
+    from annotate.services.review import set_final
+
+    _adjudicated(article, editor, other_editor, reviewer)
+    set_final(article, reviewer, role=Role.REVIEWER, final=True, base_version=1)
+    page = client_for(reviewer).get(reverse("agreement", args=[article.project.slug]))
+    table = re.search(
+        r'<table class="numbers gold-scores">(.*?)</table>', page.content.decode(), re.S
+    )
+    rows = [
+        re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)[1:]
+    ]
+    # The gold holds REBELS/ACTOR only: otto's LOCATION is not in it.
+    assert rows[3][:7] == ["otto", "LOCATION", "1", "1", "0", "0", "0.000"]
+    assert rows[4][:2] == ["otto", "All labels"] and rows[4][-3:] == ["0.500", "1.000", "0.667"]
+    assert rows[0][:2] == ["edith", "ACTOR"] and rows[0][-3:] == ["1.000", "1.000", "1.000"]

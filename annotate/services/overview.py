@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from ..agreement import gold as gold_scores
 from ..models import (
     AgreementUnit,
     Annotation,
@@ -20,6 +21,7 @@ from ..models import (
     Flag,
     Handover,
     Project,
+    Span,
 )
 from . import workflow
 from .labelling import with_editor_state
@@ -207,3 +209,32 @@ def project_overview(project: Project, *, now: datetime | None = None) -> Overvi
             .order_by("-created_at", "-pk")[:10]
         ),
     )
+
+
+def scores_against_gold(project: Project) -> list[gold_scores.EditorScore]:
+    """Each editor's precision, recall and F1 per label against the final gold, over the
+    articles whose gold is final and which the editor submitted (see agreement.gold)."""
+    golds = dict(
+        Annotation.objects.gold()
+        .filter(article__project=project, final=True)
+        .values_list("pk", "article_id")
+    )
+    editors = {
+        pk: (username, article_id)
+        for pk, username, article_id in Annotation.objects.submitted()
+        .filter(article_id__in=list(golds.values()))
+        .values_list("pk", "annotator__username", "article_id")
+    }
+    editor_spans: dict[tuple[str, int], list[gold_scores.Key]] = {}
+    gold_spans: dict[int, list[gold_scores.Key]] = {}
+    rows = (
+        Span.objects.filter(annotation_id__in=[*golds, *editors], removed_in__isnull=True)
+        .order_by()
+        .values_list("annotation_id", "start", "end", "label__key")
+    )
+    for annotation_id, start, end, label in rows.iterator(chunk_size=5000):
+        if annotation_id in golds:
+            gold_spans.setdefault(golds[annotation_id], []).append((start, end, label))
+        else:
+            editor_spans.setdefault(editors[annotation_id], []).append((start, end, label))
+    return gold_scores.scores(sorted(editors.values()), editor_spans, gold_spans)

@@ -207,6 +207,7 @@ def article_scores(article_ids: Iterable[int] | QuerySet) -> dict[int, float | N
 class EditorWork:
     annotation: Annotation
     spans: list[Span]
+    name: str = ""  # as the page shows it: the username, or "Editor A" in anonymous review
 
     @property
     def username(self) -> str:
@@ -218,6 +219,7 @@ class GoldSpan:
     span: Span
     source_editor: str | None  # whose span it was accepted from; None: added by a reviewer
     source_label: str | None
+    marked_by: list[str] = field(default_factory=list)  # every editor with this exact span
 
     @property
     def relabelled(self) -> bool:
@@ -234,16 +236,20 @@ class ReviewState:
     waiting: list[tuple[str, str]]  # assigned editors who have not submitted: (name, status)
     candidates: list[Candidate]
 
+    names: dict[str, str] = field(default_factory=dict)  # username -> name shown
+
     @property
     def editor_versions(self) -> dict[str, int]:
-        return {work.username: work.annotation.version for work in self.editors}
+        return {work.name: work.annotation.version for work in self.editors}
 
     @property
     def decided_on(self) -> dict[str, int]:
         """The editor versions the latest gold version was adjudicated from."""
         used = self.last_version.summary.get("from") if self.last_version else None
+        if not isinstance(used, dict):
+            return {}
         # Sorted: PostgreSQL's jsonb does not keep the order the keys were written in.
-        return dict(sorted(used.items())) if isinstance(used, dict) else {}
+        return dict(sorted((self.names.get(k, k), v) for k, v in used.items()))
 
     @property
     def changed_since(self) -> list[str]:
@@ -255,8 +261,18 @@ class ReviewState:
         return sorted(name for name in used.keys() | now.keys() if used.get(name) != now.get(name))
 
 
+def editor_aliases(usernames: Iterable[str]) -> dict[str, str]:
+    """ "Editor A", "Editor B", … for the usernames, in username order (stable per article)."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return {
+        name: f"Editor {letters[i % 26]}{i // 26 + 1 if i >= 26 else ''}"
+        for i, name in enumerate(sorted(set(usernames)))
+    }
+
+
 def review_state(article: Article) -> ReviewState:
-    """Everything the adjudication page shows, in a constant number of queries."""
+    """Everything the adjudication page shows, in a constant number of queries. When the
+    project reviews anonymously, editors are named Editor A, B, … everywhere in it."""
     # Not gold_for(): looking at an article must not write to it.
     gold = Annotation.objects.gold().filter(article=article).first() or Annotation(
         article=article, kind=Annotation.Kind.GOLD
@@ -291,16 +307,35 @@ def review_state(article: Article) -> ReviewState:
         for a in Assignment.objects.filter(article=article).select_related("editor")
         if a.editor_id not in submitted
     ]
+    last_version = (
+        gold.versions.select_related("author").order_by("-number").first() if gold.pk else None
+    )
+    used = last_version.summary.get("from") if last_version else None
+    sources_named = [s.annotation.annotator.username for s in sources.values()]
+    everyone = [w.username for w in works] + [n for n, _ in waiting] + sources_named
+    everyone += list(used) if isinstance(used, dict) else []
+    if article.project.anonymous_review:
+        names = editor_aliases(everyone)
+    else:
+        names = {n: n for n in everyone}
+    for work in works:
+        work.name = names[work.username]
+    marked: dict[SpanKey, list[str]] = {}
+    for work in works:
+        for span in work.spans:
+            marked.setdefault(_key(span), []).append(work.name)
     return ReviewState(
         article=article,
         gold=gold,
-        gold_spans=[_gold_span(g, sources.get(g.source_id)) for g in gold_spans],
-        last_version=(
-            gold.versions.select_related("author").order_by("-number").first() if gold.pk else None
-        ),
+        gold_spans=[
+            _gold_span(g, sources.get(g.source_id), names, marked.get(_key(g), []))
+            for g in gold_spans
+        ],
+        last_version=last_version,
         editors=works,
-        waiting=sorted(waiting),
+        waiting=sorted((names[n], status) for n, status in waiting),
         candidates=review.candidates(_editor_spans(works), (_key(g) for g in gold_spans)),
+        names=names,
     )
 
 
@@ -308,15 +343,18 @@ def _status_label(status: str | None) -> str:
     return Annotation.Status(status).label.lower() if status else "not started"
 
 
-def _gold_span(span: Span, source: Span | None) -> GoldSpan:
+def _gold_span(
+    span: Span, source: Span | None, names: dict[str, str], marked_by: list[str]
+) -> GoldSpan:
     if source is None or source.annotation.annotator is None:
-        return GoldSpan(span, None, None)
-    return GoldSpan(span, source.annotation.annotator.username, source.label.key)
+        return GoldSpan(span, None, None, marked_by)
+    editor = source.annotation.annotator.username
+    return GoldSpan(span, names.get(editor, editor), source.label.key, marked_by)
 
 
 def _editor_spans(works: Sequence[EditorWork]) -> dict[str, list[EditorSpan]]:
     return {
-        w.username: [EditorSpan(s.pk, w.username, s.start, s.end, s.label.key) for s in w.spans]
+        w.name: [EditorSpan(s.pk, w.name, s.start, s.end, s.label.key) for s in w.spans]
         for w in works
     }
 
@@ -393,8 +431,9 @@ def accept_spans(
     ]
     if gone:
         s = gone[0]
+        who = "An editor" if article.project.anonymous_review else s.annotation.annotator.username
         raise SpanGone(
-            f"{s.annotation.annotator.username} changed their annotation since this page was "
+            f"{who} changed their annotation since this page was "
             f"loaded: the {s.label.key} span {s.text!r} is no longer in their submitted work. "
             "Reload the page."
         )

@@ -30,6 +30,7 @@ from ..highlight import Mark
 from ..models import Annotation, Article, ArticleAgreement, Project
 from ..permissions import can_review, project_for
 from ..services import agreement as service
+from ..services.overview import scores_against_gold
 
 PAGE = "agreement/report.html"
 ARTICLE_PAGE = "agreement/article.html"
@@ -263,6 +264,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
                 (name, title, result["overall"][name])
                 for name, (title, _, _) in agreement_report.DEFINITIONS.items()
             ],
+            gold_scores=scores_against_gold(project),
         )
     else:
         context["error"] = error

@@ -208,7 +208,9 @@ def _workspace_context(
             g.span.label.key,
             f"g{g.span.pk}",
             ("gold",),
-            f"{g.span.label.key}: from {g.source_editor}"
+            f"{g.span.label.key}: marked by {', '.join(g.marked_by)}"
+            if g.marked_by
+            else f"{g.span.label.key}: from {g.source_editor}"
             if g.source_editor
             else f"{g.span.label.key}: added by a reviewer",
         )

@@ -104,6 +104,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "api-gold-version": {"GET": REVIEWER},
     "api-gold-restore": {"POST": REVIEWER},
     "api-agreement": {"GET": REVIEWER},
+    "api-propose-attributes": {"POST": MEMBER},
     "api-export": {"GET": REVIEWER},
     "api-releases": {"GET": REVIEWER, "POST": REVIEWER},
     "api-release": {"GET": REVIEWER},
