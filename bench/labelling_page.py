@@ -5,7 +5,9 @@ PostgreSQL server of DATABASE_URL), an article of 20,000 characters with 500 spa
 measures through Django's test client:
 
 - the server time to render the full page and the htmx workspace fragment;
-- the server time to add one span (the htmx POST that answers with the new workspace);
+- the server time and answer size to add one span, as the page's script does it (JSON with
+  what changed: the paragraph, the list item, the status bar) and as a plain htmx POST does
+  it (the whole workspace);
 
 and, when /usr/bin/chromium exists, in a real browser against a live server:
 
@@ -97,7 +99,9 @@ def setup_data():
     save_annotation(
         annotation=annotation, author=editor, role=Role.EDITOR, base_version=0, spans=spans
     )
-    free_words = [w for w in words if w[0] > chosen[-1][1] + 40]
+    # Words away from every span (so that an added span merges with nothing), with room on
+    # both sides (so that no two added spans touch).
+    free_words = [w for w in words if w[0] > chosen[-1][1] + 40][::2]
     return project, editor, article, free_words
 
 
@@ -141,27 +145,34 @@ def bench_server(article, editor, free_words, runs: int) -> None:
     fragment = [timed(lambda: client.get(url, HTTP_HX_REQUEST="true")) for _ in range(runs)]
     print(f"render workspace fragment {percentiles(fragment)}   {cpu_p50()}")
 
-    adds = []
     annotation = annotation_for(article, editor)
-    for start, end in free_words[:runs]:
-        annotation.refresh_from_db()
-        data = {
-            "start": to_utf16(article.text, start),
-            "end": to_utf16(article.text, end),
-            "quote": article.text[start:end],
-            "label": "SOURCE",
-            "base_version": annotation.version,
-            "request_key": str(uuid.uuid4()),
-        }
-        response = None
+    words = iter(free_words)
+    for name, headers in (
+        ("add one span (JSON, what changed)", {"HTTP_ACCEPT": "application/json"}),
+        ("add one span (htmx, workspace)   ", {"HTTP_HX_REQUEST": "true"}),
+    ):
+        adds, sizes = [], []
+        for start, end in (next(words) for _ in range(runs)):
+            annotation.refresh_from_db()
+            data = {
+                "start": to_utf16(article.text, start),
+                "end": to_utf16(article.text, end),
+                "quote": article.text[start:end],
+                "label": "SOURCE",
+                "base_version": annotation.version,
+                "request_key": str(uuid.uuid4()),
+            }
+            response = None
 
-        def post(data=data):
-            nonlocal response
-            response = client.post(f"/articles/{article.pk}/spans/", data, HTTP_HX_REQUEST="true")
+            def post(data=data, headers=headers):
+                nonlocal response
+                response = client.post(f"/articles/{article.pk}/spans/", data, **headers)
 
-        adds.append(timed(post))
-        assert response is not None and response.status_code == 200, response
-    print(f"add one span (htmx POST)  {percentiles(adds)}   {cpu_p50()}")
+            adds.append(timed(post))
+            assert response is not None and response.status_code == 200, response
+            sizes.append(len(response.content))
+        size = f"answer {statistics.median(sizes) / 1024:6.1f} KiB"
+        print(f"{name} {percentiles(adds)}   {cpu_p50()}   {size}")
 
 
 def bench_browser(article, editor, free_words, runs: int) -> None:

@@ -423,39 +423,39 @@ def _added_span_answer(
     version = result.version
     if result.merged or (version is not None and not result.created):
         return None
+    if version is not None and result.spans:
+        # The write answers with the current spans, and its version is the one to undo.
+        rows = [(r.id, r.start, r.end, r.label, r.text) for r in result.spans]
+        undo = labelling.UndoStep(version.number, version.number - 1, version.summary or {})
+    else:  # nothing changed: the span was there already
+        current = labelling.current_span_rows(annotation, article.project.labels.all())
+        rows = [(r.pk, r.start, r.end, r.label, r.text) for r in current]
+        undo = labelling.undo_step_for(annotation)
+    new = next(r for r in rows if r[1:4] == tuple(span.key))
     text = article.text
-    rows = labelling.current_span_rows(annotation, article.project.labels.all())
-    new = next(r for r in rows if (r.start, r.end, r.label) == span.key)
     touched = highlight.paragraphs_between(text, span.start, span.end)
     lo, hi = touched[0].start, touched[-1].end
-    marks = [
-        _mark(r.pk, r.start, r.end, r.label, r.text) for r in rows if r.start < hi and r.end > lo
-    ]
-    group = [r for r in rows if r.label == new.label]
-    at = group.index(new)
-    locked = False  # a write went through: the gold is not final
+    marks = [_mark(*r) for r in rows if r[1] < hi and r[2] > lo]
+    # The list shows a label's spans in text order: the new one follows the last one before it.
+    before = [r for r in rows if r[3] == new[3] and (r[1], -r[2]) < (new[1], -new[2])]
+    after = max(before, key=lambda r: (r[1], -r[2]))[0] if before else None
+    count = sum(1 for r in rows if r[3] == new[3])
     context = {
         "article": article,
         "annotation": annotation,
         "spans": rows,
-        "locked": locked,
-        "undo": labelling.undo_step_for(annotation),
+        "locked": False,  # a write went through: the gold is not final
+        "undo": undo,
         "notice": notice,
         "keys": {"undo": uuid.uuid4(), "submit": uuid.uuid4()},
     }
-    span_url = reverse("span-add", args=[article.pk])
+    item = labelling.SpanRow(new[0], new[1], new[2], new[3], 0, new[4])  # label_id: unused
     response = JsonResponse(
         {
             "version": annotation.version,
             "created": version is not None,
             "notice": notice,
-            "span": {
-                "id": new.pk,
-                "start": new.start,
-                "end": new.end,
-                "label": new.label,
-                "text": new.text,
-            },
+            "span": dict(zip(("id", "start", "end", "label", "text"), new, strict=True)),
             "paragraphs": [
                 {
                     "index": p.index,
@@ -465,10 +465,10 @@ def _added_span_answer(
                 for p in touched
             ],
             "item": {
-                "label": new.label,
-                "html": span_items([new], new.label, span_url),
-                "after": group[at - 1].pk if at else None,
-                "count": len(group),
+                "label": new[3],
+                "html": span_items([item], new[3], reverse("span-add", args=[article.pk])),
+                "after": after,
+                "count": count,
             },
             "count": len(rows),
             "statusbar": render_to_string("labelling/article.html#statusbar", context, request),
