@@ -21,7 +21,16 @@ from ..facts.schema import (
     relation_problems,
 )
 from ..inputs import INT64_MAX, InputError, parse_id, parse_offset, parse_text
-from ..models import Annotation, AnnotationVersion, Article, Assignment, Label, Role, Span
+from ..models import (
+    Annotation,
+    AnnotationVersion,
+    Article,
+    Assignment,
+    AttributeDefinition,
+    Label,
+    Role,
+    Span,
+)
 from ..models.facts import RELATION_KEY_FIELDS, ProjectFacts, Relation, load_facts, relation_key
 from ..versioning import (
     MergeConflict,
@@ -154,7 +163,12 @@ def validate_spans(article: Article, spans: Iterable[SpanInput]) -> dict[str, La
 
     Returns the project's labels by key.
     """
-    labels = {label.key: label for label in Label.objects.filter(project_id=article.project_id)}
+    # has_required: whether submitting needs the label's attribute specs (read only then).
+    required = AttributeDefinition.objects.filter(label=OuterRef("pk"), required=True)
+    rows = Label.objects.filter(project_id=article.project_id).annotate(
+        has_required=Exists(required)
+    )
+    labels = {label.key: label for label in rows}
     text = article.text
     errors: list[dict[str, object]] = []
     seen: set[SpanKey] = set()
@@ -567,6 +581,8 @@ def _check_complete(
     (by its index in the write) and attribute."""
     submitting = status == Annotation.Status.SUBMITTED and not head.is_gold
     if not (submitting or final is True):
+        return
+    if not any(getattr(write.labels.get(s.label), "has_required", True) for s in write.spans):
         return
     schema = write.facts
     errors: list[dict[str, object]] = []
