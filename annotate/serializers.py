@@ -80,6 +80,13 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictSlugField(serializers.SlugField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return super().to_internal_value(data)
+
+
 class RefuseUnknownFields:
     """Mixin: a body with fields this serializer does not know is refused, naming them."""
 
@@ -236,7 +243,7 @@ def check_label_set(labels: list[dict], existing: list[Label] = ()) -> None:
 
 class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
-    slug = serializers.SlugField(max_length=80)
+    slug = StrictSlugField(max_length=80)
     guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
     overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
     editors_can_upload = StrictBooleanField(required=False)

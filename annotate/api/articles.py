@@ -37,6 +37,7 @@ from ..serializers import (
 from ..services.datasets import import_dataset, parse_dataset
 from ..services.importing import import_upload
 from .annotations import GOLD_ONLY, editor_states, gold_state, own_state
+from .pagination import Pagination
 from .parsers import NDJSON, JSONLinesParser, NDJSONParser, RawBody, RawJSONParser
 from .permissions import IN_PROJECT, ON_ARTICLE, IsManager
 
@@ -57,6 +58,10 @@ def check_params(request: Request, allowed: set[str] | frozenset[str]) -> None:
                 for name in unknown
             }
         )
+    # Checked here too, so a list that is not paginated refuses a bad page as one that is.
+    paging = Pagination()
+    paging.get_page_number(request, None)
+    paging.get_page_size(request)
 
 
 def editor_articles(project: Project, user):

@@ -549,9 +549,7 @@ def parse_filters(params) -> Filters:
         raise AgreementQueryError(f"unit must be {TOKEN} or {CHAR}, not {unit!r}.")
     try:
         articles = parse_ids(_values(params, "articles"), name="articles", limit=MAX_ARTICLE_IDS)
-        limit = parse_optional_int(
-            (params.get("articles_limit") or "").strip(), name="articles_limit"
-        )
+        limit = parse_optional_int(params.get("articles_limit") or "", name="articles_limit")
     except InputError as error:
         raise AgreementQueryError(str(error)) from None
     limit = DEFAULT_ARTICLES_LIMIT if limit is None else min(limit, MAX_ARTICLES_LIMIT)

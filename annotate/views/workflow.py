@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ..charts import column_chart
+from ..inputs import InputError, parse_id
 from ..models import Article, Flag, Role
 from ..permissions import article_for, can_manage, can_review, is_assigned, project_for
 from ..services import overview as overview_service
@@ -80,8 +81,8 @@ def resolve_flag(request: HttpRequest, article_id: int) -> HttpResponse:
         raise PermissionDenied("Only reviewers and managers decide flags.")
     back = _back(request, _queue_url(article, "flagged"))
     try:
-        flag_id = int(request.POST.get("flag", ""))
-    except ValueError:
+        flag_id = parse_id(request.POST.get("flag", ""), name="flag")
+    except InputError:
         return _refused(
             request, WorkflowError("The form did not say which flag."), "Nothing decided", back
         )
