@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ..highlight import Mark, marks_from_spans
+from ..inputs import InputError, parse_id
 from ..models import COLOR_RE, Label, Project
 
 FALLBACK_COLOR = "#e1e4e8"
@@ -122,8 +123,8 @@ class IdFilter(admin.SimpleListFilter):
         if value in (None, ""):
             return None
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            return parse_id(value, name=str(self.title))
+        except InputError:
             raise IncorrectLookupParameters(f"{self.title}: {value!r} is not an id") from None
 
 

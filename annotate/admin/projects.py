@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import BooleanField, Exists, FloatField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length
 from django.http import HttpRequest
@@ -21,14 +22,17 @@ from ..models import (
     Article,
     ArticleAgreement,
     Assignment,
+    AttributeDefinition,
     Label,
     Membership,
     Project,
+    RelationType,
     Role,
     Span,
 )
 from ..services.annotations import spans_for_annotations
 from ..services.assignment import assign_articles
+from ..services.schema import attribute_usage
 from ..services.workflow import hand_over_orphans, remove_member, with_readiness
 from ..templatetags.annotate_tags import markdown
 from ..text import TextError, canonicalize
@@ -84,6 +88,64 @@ class LabelInline(admin.TabularInline):
     form = LabelForm
     extra = 0
     fields = ["key", "name", "color", "hotkey", "order", "description"]
+    show_change_link = True  # its attributes are on the label's page
+
+
+class AttributeForm(forms.ModelForm):
+    """Choices one per line; the definition is checked by the model's clean(), which asks
+    the same pure rule (facts.schema.attribute_spec_problem) as the schema page and API."""
+
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 24}),
+        help_text="Choice attributes only: one per line.",
+    )
+
+    class Meta:
+        model = AttributeDefinition
+        fields = ["key", "name", "type", "choices", "min", "required", "order"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["choices"] = "\n".join(self.instance.choices or ())
+
+    def clean_choices(self) -> list[str]:
+        lines = (line.strip() for line in self.cleaned_data["choices"].splitlines())
+        return [line for line in lines if line]
+
+
+class AttributeInline(admin.TabularInline):
+    model = AttributeDefinition
+    form = AttributeForm
+    extra = 0
+    fields = ["key", "name", "type", "choices", "min", "required", "order", "spans_using"]
+    readonly_fields = ["spans_using"]
+    verbose_name = "attribute"
+
+    @admin.display(description="current spans with a value")
+    def spans_using(self, obj: AttributeDefinition) -> int | str:
+        # Removing an attribute leaves stored values as they are (reads warn about them).
+        return attribute_usage(obj) if obj.pk else "—"
+
+
+class RelationTypeInline(admin.StackedInline):
+    """Relation types of the project; ticking no label on a side means any label. A type
+    that stored relations use cannot be deleted (the database protects it)."""
+
+    model = RelationType
+    extra = 0
+    fields = [("key", "name", "order"), "from_labels", "to_labels"]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+
+    def get_formset(self, request: HttpRequest, obj: Project | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        labels = Label.objects.filter(project=obj) if obj else Label.objects.none()
+        for name in ("from_labels", "to_labels"):
+            field = formset.form.base_fields[name]
+            field.queryset = labels
+            field.help_text = "None ticked: any label."
+        return formset
 
 
 class MembershipInline(admin.TabularInline):
@@ -121,7 +183,7 @@ class ProjectAdmin(admin.ModelAdmin):
         ),
         ("Guidelines", {"fields": ["guidelines", "guidelines_preview"]}),
     ]
-    inlines = [LabelInline, MembershipInline]
+    inlines = [LabelInline, RelationTypeInline, MembershipInline]
     Media = AdminMedia
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
@@ -168,6 +230,7 @@ class LabelAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     search_fields = ["key", "name", "description", "project__name"]
     fields = ["project", "key", "name", "color", "hotkey", "order", "description"]
+    inlines = [AttributeInline]
     Media = AdminMedia
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Label]:
