@@ -37,6 +37,8 @@ ANNOTATE_MODELS = [
     Span,
 ]
 READ_ONLY = [Annotation, AnnotationVersion, Span]
+# The label page's attribute inline, left as it is.
+NO_ATTRIBUTES = {"attributes-TOTAL_FORMS": "0", "attributes-INITIAL_FORMS": "0"}
 
 
 @pytest.fixture
@@ -368,6 +370,7 @@ def test_label_key_cannot_change_once_spans_use_it(demo, root):
         "hotkey": label.hotkey,
         "order": label.order,
         "description": label.description,
+        **NO_ATTRIBUTES,
     }
     response = root.post(url(Label, "change", label.pk), data)
     assert response.status_code == 200 and "cannot change" in response.content.decode()
@@ -380,7 +383,9 @@ def test_label_key_cannot_change_once_spans_use_it(demo, root):
 def test_label_hotkey_clash_is_a_form_error(project, root):
     label = Label.objects.get(project=project, key="ACTOR")
     data = {"key": "ACTOR", "name": "Actor", "color": "#ffd966", "hotkey": "2", "order": 0}
-    response = root.post(url(Label, "change", label.pk), {**data, "description": ""})
+    response = root.post(
+        url(Label, "change", label.pk), {**data, "description": "", **NO_ATTRIBUTES}
+    )
     assert response.status_code == 200
     assert "uses this hotkey" in response.content.decode()
 

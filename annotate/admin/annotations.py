@@ -11,11 +11,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ..highlight import Mark, marks_from_spans
-from ..models import Annotation, AnnotationVersion, Span
+from ..models import Annotation, AnnotationVersion, Relation, Span
 from ..services.annotations import AnnotationError
 from ..services.review import set_final
 from ..versioning import SpanKey, describe, diff
@@ -25,6 +25,7 @@ from .common import (
     ProjectFilter,
     ReadOnlyAdminMixin,
     admin_link,
+    attributes_text,
     count_of,
     highlighted,
     label_legend,
@@ -96,7 +97,7 @@ class CurrentSpanInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Span
     fk_name = "annotation"
     extra = 0
-    fields = ["label_key", "start", "end", "text", "added_in", "source"]
+    fields = ["label_key", "start", "end", "text", "attributes_shown", "added_in", "source"]
     readonly_fields = fields
     verbose_name = "current span"
     verbose_name_plural = "current spans"
@@ -114,6 +115,51 @@ class CurrentSpanInline(ReadOnlyAdminMixin, admin.TabularInline):
     @admin.display(description="label")
     def label_key(self, obj: Span) -> SafeString:
         return label_tag(obj.label)
+
+    @admin.display(description="attributes")
+    def attributes_shown(self, obj: Span) -> str:
+        return attributes_text(obj.attributes) or "—"
+
+
+class CurrentRelationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The relations of the current version, each end shown by its label and text."""
+
+    model = Relation
+    fk_name = "annotation"
+    extra = 0
+    fields = ["type_key", "from_span", "to_span", "added_in"]
+    readonly_fields = fields
+    verbose_name = "current relation"
+    verbose_name_plural = "current relations"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Relation]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(removed_in__isnull=True)
+            .select_related("type", "from_label", "to_label", "annotation__article")
+            .order_by("from_start", "from_end", "to_start", "to_end", "type__key")
+        )
+
+    @admin.display(description="type")
+    def type_key(self, obj: Relation) -> str:
+        return obj.type.key
+
+    @admin.display(description="from")
+    def from_span(self, obj: Relation) -> SafeString:
+        return _relation_end(obj, obj.from_label, obj.from_start, obj.from_end)
+
+    @admin.display(description="to")
+    def to_span(self, obj: Relation) -> SafeString:
+        return _relation_end(obj, obj.to_label, obj.to_start, obj.to_end)
+
+
+def _relation_end(relation: Relation, label, start: int, end: int) -> SafeString:
+    text = relation.annotation.article.text[start:end]
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    return format_html(
+        '{} {} <span class="muted">{}–{}</span>', label_tag(label), shown, start, end
+    )
 
 
 # --- annotations ---------------------------------------------------------------------------
@@ -156,7 +202,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "current_text",
     ]
     readonly_fields = fields
-    inlines = [CurrentSpanInline, VersionInline]
+    inlines = [CurrentSpanInline, CurrentRelationInline, VersionInline]
     actions = ["mark_final", "reopen"]
     change_form_template = "admin/annotate/change_form_spans.html"
     Media = AdminMedia
@@ -401,6 +447,7 @@ class AnnotationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "request_key",
         "version_text",
         "version_spans",
+        "version_relations",
     ]
     readonly_fields = fields
     change_form_template = "admin/annotate/change_form_spans.html"
@@ -473,6 +520,33 @@ class AnnotationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
         return span_table(spans, classes_for=row_class)
 
+    @admin.display(description="relations at this version")
+    def version_relations(self, obj: AnnotationVersion) -> SafeString:
+        relations = (
+            Relation.objects.filter(annotation=obj.annotation)
+            .at(obj.number)
+            .select_related("type", "from_label", "to_label")
+            .order_by("from_start", "from_end", "to_start", "to_end", "type__key")
+        )
+        text = obj.annotation.article.text
+        rows = [
+            (
+                text[r.from_start : r.from_end],
+                label_tag(r.from_label),
+                text[r.to_start : r.to_end],
+                label_tag(r.to_label),
+                r.type.key,
+                ", new" if r.added_in == obj.number else "",
+            )
+            for r in relations
+        ]
+        if not rows:
+            return format_html('<span class="muted">{}</span>', "No relations.")
+        items = format_html_join(
+            "", '<li>{} {} → {} {} <span class="muted">({}{})</span></li>', rows
+        )
+        return format_html('<ul class="relation-list">{}</ul>', items)
+
 
 class SpanProjectFilter(ProjectFilter):
     path = "annotation__article__project"
@@ -520,6 +594,7 @@ class SpanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "start",
         "end",
         "text",
+        "attributes_shown",
         "added_in",
         "removed_in",
         "source_link",
@@ -540,6 +615,10 @@ class SpanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="label", ordering="label__key")
     def label_key(self, obj: Span) -> SafeString:
         return label_tag(obj.label)
+
+    @admin.display(description="attributes")
+    def attributes_shown(self, obj: Span) -> str:
+        return attributes_text(obj.attributes) or "—"
 
     @admin.display(description="text", ordering="text")
     def span_text(self, obj: Span) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from django.contrib import admin
@@ -89,9 +89,18 @@ def highlighted(
 
 
 def span_table(spans: Sequence, *, classes_for: Callable[[object], str] | None = None):
-    return render_to_string(
-        "admin/annotate/includes/span_table.html",
-        {"rows": [(span, classes_for(span) if classes_for else "") for span in spans]},
+    rows = [
+        (span, classes_for(span) if classes_for else "", attributes_text(span.attributes))
+        for span in spans
+    ]
+    return render_to_string("admin/annotate/includes/span_table.html", {"rows": rows})
+
+
+def attributes_text(attributes: Mapping[str, object] | None) -> str:
+    """A span's attribute values for reading: ``kind: killed · low: 6 · exact: yes``."""
+    return " · ".join(
+        f"{key}: {('yes' if value else 'no') if isinstance(value, bool) else value}"
+        for key, value in (attributes or {}).items()
     )
 
 
