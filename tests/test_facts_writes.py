@@ -363,3 +363,9 @@ def test_deleting_a_span_on_the_page_drops_its_relations(article, editor):
         span_id=ids(annotation)[MINISTRY],
     )  # fmt: skip
     assert full_state_of(annotation_for(article, editor)).relations == frozenset()
+
+
+def test_deleting_the_article_takes_its_relations_along(article, editor):
+    first_version(article, editor)
+    article.delete()
+    assert not Relation.objects.exists() and not Span.objects.exists()
