@@ -17,7 +17,12 @@ from annotate.models import (
     RelationType,
     Role,
 )
-from annotate.services.annotations import SpanInput, annotation_for, save_annotation
+from annotate.services.annotations import (
+    RelationInput,
+    SpanInput,
+    annotation_for,
+    save_annotation,
+)
 from annotate.text import canonicalize
 
 _counter = itertools.count(1)
@@ -102,8 +107,11 @@ def make_article(
     return article
 
 
-def make_annotation(article: Article, editor, spans=(), *, submit: bool = False) -> Annotation:
-    """An editor's annotation with the given spans: (start, end, LABEL) tuples."""
+def make_annotation(
+    article: Article, editor, spans=(), *, relations=None, submit: bool = False
+) -> Annotation:
+    """An editor's annotation with the given spans: (start, end, LABEL) tuples, and
+    relations: (from index, to index, TYPE) tuples into `spans`."""
     annotation = annotation_for(article, editor)
     save_annotation(
         annotation=annotation,
@@ -111,6 +119,7 @@ def make_annotation(article: Article, editor, spans=(), *, submit: bool = False)
         role=Role.EDITOR,
         base_version=annotation.version,
         spans=[SpanInput(s, e, label) for s, e, label in spans],
+        relations=None if relations is None else [RelationInput(*r) for r in relations],
         status=Annotation.Status.SUBMITTED if submit else None,
     )
     annotation.refresh_from_db()

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from annotate.models import Annotation, Article, Label, Project, Role, Span
+from annotate.models import Annotation, Article, Label, Project, Relation, Role, Span
 from annotate.services.annotations import gold_for
 from annotate.services.releases import create_release
 from annotate.services.review import accept_spans, set_final
@@ -122,9 +122,16 @@ def _side(slug: str) -> Side:
     open_article = make_article(
         project, TEXT, title=f"Open {HOSTILE}", editors=[editor, other], meta=meta
     )
+    # A relation type between any labels, named to break out: the editor's spans are related.
+    near = make_relation_type(project, "NEAR", name=f"near {SCRIPT}{ATTRIBUTE}")
     mine = make_annotation(
-        article, editor, [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")], submit=True
+        article,
+        editor,
+        [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")],
+        relations=[(0, 1, "NEAR")],
+        submit=True,
     )
+    relation = Relation.objects.get(annotation=mine, type=near)
     theirs = make_annotation(
         article, other, [(*REBELS, "LOCATION"), (*OFFICIALS, "SOURCE")], submit=True
     )
@@ -160,7 +167,7 @@ def _side(slug: str) -> Side:
         editor_span=editor_span,
         other_span=other_span,
         gold_span=gold_span,
-        extra={"attribute": attribute, "relation_type": relation_type},
+        extra={"attribute": attribute, "relation_type": relation_type, "relation": relation},
     )
 
 

@@ -44,6 +44,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "span-detail": {"GET": EDITOR},
     "span-relabel": {"POST": EDITOR},
     "span-delete": {"POST": EDITOR},
+    "span-facts": {"GET": EDITOR},
+    "span-attributes": {"POST": EDITOR},
+    "relation-add": {"POST": EDITOR},
+    "relation-delete": {"POST": EDITOR},
     "annotation-undo": {"POST": EDITOR},
     "annotation-submit": {"POST": EDITOR},
     "import-articles": {"GET": MANAGER, "POST": MANAGER},
@@ -151,6 +155,8 @@ def url_for(name: str, side, *, span=None) -> str:
         kwargs["label_key"] = "CASUALTY"
     if "<int:attribute_id>" in route:
         kwargs["attribute_id"] = side.extra["attribute"].pk
+    if "<int:relation_id>" in route:
+        kwargs["relation_id"] = side.extra["relation"].pk
     if "<int:relation_type_id>" in route:
         kwargs["relation_type_id"] = side.extra["relation_type"].pk
     return reverse(name, kwargs=kwargs)
@@ -275,9 +281,9 @@ def test_roles_below_the_route_get_403(world, role):
 def test_editor_cannot_open_another_editors_span(world):
     side = world.alpha
     client = login(side.editor)
-    for name in ("span-detail", "span-relabel", "span-delete"):
+    for name in ("span-detail", "span-relabel", "span-delete", "span-facts", "span-attributes"):
         url = url_for(name, side, span=side.other_span)
-        method = "GET" if name == "span-detail" else "POST"
+        method = "GET" if name in ("span-detail", "span-facts") else "POST"
         response = call(client, method, url)
         assert response.status_code == 404, (name, response.status_code)
     assert side.other_span.removed_in is None
