@@ -234,6 +234,52 @@ def krippendorff_alpha(
     return krippendorff_alpha_nominal(matrix)
 
 
+def krippendorff_alpha_nominal_from_counts(
+    pairs: int, equal: int, value_counts: Iterable[int]
+) -> float | None:
+    """Krippendorff's nominal alpha of units that each hold exactly two values.
+
+    Each such unit adds 1 to ``o_ab`` and to ``o_ba`` of the coincidence matrix
+    (Krippendorff 2011, weight ``1 / (m_u - 1)`` with ``m_u = 2``), so with ``pairs`` units,
+    ``equal`` of them holding the same value twice, and ``value_counts`` the number of
+    times each value occurs among the ``n = 2 · pairs`` pairable values:
+    ``sum_{c≠k} o_ck = 2 (pairs − equal)``, ``n_c`` = the value counts, and
+    ``alpha = 1 − (n − 1) · 2 (pairs − equal) / (n² − sum_c n_c²)``. All three inputs add up
+    over units, pairs of coders and articles. Undefined with no unit or when every value is
+    the same (``D_e = 0``).
+    """
+    n = 2 * int(pairs)
+    if n <= 1:
+        return None
+    expected = n * n - sum(int(c) * int(c) for c in value_counts)
+    if expected <= 0:
+        return None
+    return 1.0 - (n - 1) * 2 * (int(pairs) - int(equal)) / expected
+
+
+def krippendorff_alpha_interval_from_sums(
+    pairs: int, total: int, squares: int, differences: int
+) -> float | None:
+    """Krippendorff's interval alpha of units that each hold exactly two numbers.
+
+    With ``δ²(c, k) = (c − k)²`` (Krippendorff 2011, interval metric),
+    ``alpha = 1 − (n − 1) · sum_ck o_ck δ²_ck / sum_ck n_c n_k δ²_ck``. For units of two
+    values a, b the numerator is ``2 · sum_u (a_u − b_u)²`` (``differences`` is that sum
+    without the 2) and, over the ``n = 2 · pairs`` pairable values x, the denominator is
+    ``sum_i sum_j (x_i − x_j)² = 2 (n · sum x² − (sum x)²)`` (``squares`` and ``total``).
+    So ``alpha = 1 − (n − 1) · differences / (n · squares − total²)``: four integers that add
+    up over units, pairs and articles, computed exactly. Undefined with no unit or when all
+    values are equal.
+    """
+    n = 2 * int(pairs)
+    if n <= 1:
+        return None
+    expected = n * int(squares) - int(total) * int(total)
+    if expected <= 0:
+        return None
+    return 1.0 - (n - 1) * int(differences) / expected
+
+
 # --- Krippendorff's unitizing alpha ------------------------------------------------------
 
 Segment = tuple[int, int]  # start, end (end exclusive)

@@ -255,4 +255,88 @@ class Migration(migrations.Migration):
                 name="relation_unique_while_current",
             ),
         ),
+        migrations.CreateModel(
+            name="ArticleFactAgreement",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("editors", models.JSONField(help_text="Ids of the editors compared, ascending.")),
+                (
+                    "versions",
+                    models.JSONField(help_text="The annotation version of each editor, in order."),
+                ),
+                ("stats", models.JSONField()),
+                (
+                    "score",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Share of the article's facts another editor matched; "
+                        "empty with no facts.",
+                        null=True,
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fact_agreement",
+                        to="annotate.article",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotate.project",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["project", "score"],
+                "indexes": [
+                    models.Index(fields=["project", "score"], name="fact_agreement_score_idx")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="FactAgreementTotal",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(help_text="Editor ids joined by commas.", max_length=1000),
+                ),
+                ("editors", models.JSONField()),
+                ("articles", models.PositiveIntegerField(default=0)),
+                ("stats", models.JSONField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotate.project",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["project", "group"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "group"), name="fact_agreement_total_group"
+                    )
+                ],
+            },
+        ),
     ]

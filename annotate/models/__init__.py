@@ -1,4 +1,10 @@
-from .agreement import AgreementTotal, AgreementUnit, ArticleAgreement  # noqa: F401 - exported
+from .agreement import (  # noqa: F401 - exported
+    AgreementTotal,
+    AgreementUnit,
+    ArticleAgreement,
+    ArticleFactAgreement,
+    FactAgreementTotal,
+)
 from .annotations import Annotation, AnnotationVersion, Span
 from .facts import AttributeDefinition, Relation, RelationType, fact_schema
 from .projects import (

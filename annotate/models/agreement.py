@@ -82,3 +82,56 @@ def _article_agreement_deleted(sender, instance: ArticleAgreement, **kwargs) -> 
     from ..services.agreement import subtract_deleted
 
     subtract_deleted(instance)
+
+
+class ArticleFactAgreement(models.Model):
+    """One article's agreement statistics on facts (relations and attribute values; see
+    annotate.agreement.facts), refreshed with its span statistics. Facts have no kind of
+    unit, so there is one row per compared article."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="fact_agreement")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    editors = models.JSONField(help_text="Ids of the editors compared, ascending.")
+    versions = models.JSONField(help_text="The annotation version of each editor, in order.")
+    stats = models.JSONField()
+    score = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Share of the article's facts another editor matched; empty with no facts.",
+    )
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "score"]
+        indexes = [models.Index(fields=["project", "score"], name="fact_agreement_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} (facts): {self.score}"
+
+
+class FactAgreementTotal(models.Model):
+    """The summed fact statistics of a project's articles compared among the same editors."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=1000, help_text="Editor ids joined by commas.")
+    editors = models.JSONField()
+    articles = models.PositiveIntegerField(default=0)
+    stats = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "group"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "group"], name="fact_agreement_total_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} facts [{self.group}]: {self.articles} articles"
+
+
+@receiver(post_delete, sender=ArticleFactAgreement, dispatch_uid="fact-agreement-deleted")
+def _article_fact_agreement_deleted(sender, instance: ArticleFactAgreement, **kwargs) -> None:
+    # As for spans: the article went away, so its group total loses its facts.
+    from ..services.fact_agreement import subtract_deleted
+
+    subtract_deleted(instance)

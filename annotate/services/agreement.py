@@ -39,6 +39,7 @@ from ..models import (
     Project,
     Span,
 )
+from . import fact_agreement
 
 BATCH_ARTICLES = 2_000
 DEFAULT_ARTICLES_LIMIT = 1_000
@@ -414,6 +415,9 @@ def _refresh(article_id: int, *, leaving: int | None = None) -> None:
             _delete_rows(article=article_id)
         if new is not None:
             ArticleAgreement.objects.bulk_create(_rows(new, state.project_id, label_ids))
+        fact_agreement.refresh(
+            article_id, state.project_id, state.submitted if new is not None else None
+        )
 
 
 def annotation_saved(annotation: Annotation, *, previous_status: str | None = None) -> None:
@@ -513,6 +517,7 @@ def recompute_project(project: Project, *, batch: int = BATCH_ARTICLES) -> Recom
                 for (unit, group), total in totals.items()
             ]
         )
+        fact_agreement.rebuild(project, compared, submitted, batch)
     summary.compared = len(compared)
     summary.removed = len({article for article, _ in computed_at} - set(compared))
     summary.groups = len({group for _, group in totals})
@@ -647,9 +652,51 @@ def project_report(
         limit=articles_limit,
     )
     result["articles_total"] = result["articles_compared"]
+    _add_facts(result, project, label_ids, selected, kept, names, article_ids, articles_limit)
     computed = rows.aggregate(latest=Max("computed_at"))["latest"]
     result["computed_at"] = computed.isoformat() if computed else None
     return result
+
+
+def _add_facts(
+    result: dict,
+    project: Project,
+    label_ids: Sequence[int],
+    selected: Sequence[int] | None,
+    kept: set[int] | None,
+    names: Mapping[int, str],
+    article_ids: Sequence[int],
+    limit: int | None,
+) -> None:
+    """Agreement on facts into the report: ``relations``, ``attributes``,
+    ``facts_articles``, and relation F1 in each pair's row."""
+    part = fact_agreement.report(
+        project,
+        labels=None if selected is None else {label_ids[i] for i in selected},
+        editors=kept,
+        names=names,
+        article_ids=article_ids,
+        limit=limit,
+    )
+    result["relations"] = part["relations"]
+    result["attributes"] = part["attributes"]
+    result["facts_articles"] = part["articles"]
+    by_names = {
+        (names.get(a, str(a)), names.get(b, str(b))): values
+        for (a, b), values in part["pairs"].items()
+    }
+    for row in result["pairs"]:
+        row.update(
+            by_names.get(
+                (row["a"], row["b"]),
+                {
+                    "relation_f1_exact": None,
+                    "relation_f1_overlap": None,
+                    "relations_a": 0,
+                    "relations_b": 0,
+                },
+            )
+        )
 
 
 @dataclass(frozen=True)
