@@ -5,6 +5,23 @@ the demo users' passwords back to what the fixtures say, and leaves everything e
 so running it twice changes nothing. Articles come in through the import path; the
 editors' and reviewer's work is written version by version through ``save_annotation``,
 so it has a real history. Users are never created by a migration.
+
+``project.json`` gives the labels, each with optional ``attributes`` (``{"key", "name",
+"type", "choices"?, "min"?, "required"?}``), and ``relation_types`` (``{"key", "name",
+"from": [label keys], "to": [label keys]}``, an empty list meaning any label). They are
+written through ``services.schema`` and only when they differ from what is stored.
+
+``annotations.json`` is a list of annotations, each ``{"article": external id, "editor":
+username}`` (or ``"gold": true, "author": username``) and its ``versions``, written in order.
+A version is ``{"add"?, "remove"?, "relations"?, "note"?, "status"?, "final"?}``:
+
+- a span is ``[label, phrase, occurrence?, attributes?]``: the `occurrence`-th (from 0)
+  appearance of `phrase` in the text, e.g. ``["CASUALTY", "at least six civilians", 0,
+  {"kind": "killed", "low": 6, "qualifier": "at_least", "victims": "civilians"}]``; adding a
+  span that is already there with other attributes changes them (a new version);
+- ``relations`` adds relations ``[type, from span, to span]``, each end ``[label, phrase,
+  occurrence?]``, e.g. ``["SAID_BY", ["CASUALTY", "at least six civilians"], ["SOURCE",
+  "Local officials"]]``; removing a span removes its relations.
 """
 
 from __future__ import annotations
@@ -18,11 +35,24 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import Annotation, Article, Assignment, Label, Membership, Project, Role
+from .facts.schema import AttributeSpec
+from .models import (
+    Annotation,
+    Article,
+    Assignment,
+    AttributeDefinition,
+    Label,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+)
+from .services import schema
 from .services.annotations import SpanInput, annotation_for, gold_for, save_annotation
 from .services.assignment import assign_articles
 from .services.importing import import_articles, parse_upload
 from .text import canonicalize
+from .versioning import RelationKey
 from .views.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
@@ -110,8 +140,43 @@ def _project(definition: dict[str, Any], directory: Path) -> Project:
     )
     for order, label in enumerate(definition["labels"]):
         values = {name: label[name] for name in LABEL_FIELDS}
-        _sync(Label, {"project": project, "key": label["key"]}, {**values, "order": order})
+        stored = _sync(Label, {"project": project, "key": label["key"]}, {**values, "order": order})
+        for position, item in enumerate(label.get("attributes", [])):
+            _sync_attribute(stored, item, position)
+    for order, item in enumerate(definition.get("relation_types", [])):
+        _sync_relation_type(project, item, order)
     return project
+
+
+def _sync_attribute(label: Label, item: dict[str, Any], order: int) -> None:
+    spec = AttributeSpec(
+        key=item["key"],
+        name=item["name"],
+        type=item["type"],
+        choices=tuple(item.get("choices", ())),
+        min=item.get("min"),
+        required=item.get("required", False),
+    )
+    stored = AttributeDefinition.objects.filter(label=label, key=spec.key).first()
+    if stored is None or stored.spec() != spec or stored.order != order:
+        schema.save_attribute(label=label, spec=spec, order=order, attribute=stored)
+
+
+def _sync_relation_type(project: Project, item: dict[str, Any], order: int) -> None:
+    wanted = schema.RelationTypeInput(
+        item["key"], item["name"], tuple(item.get("from", ())), tuple(item.get("to", ()))
+    )
+    stored = RelationType.objects.filter(project=project, key=wanted.key).first()
+    if stored is not None:
+        have = (
+            stored.name,
+            stored.order,
+            set(stored.from_labels.values_list("key", flat=True)),
+            set(stored.to_labels.values_list("key", flat=True)),
+        )
+        if have == (wanted.name, order, set(wanted.from_labels), set(wanted.to_labels)):
+            return
+    schema.save_relation_type(project=project, relation=wanted, order=order, relation_type=stored)
 
 
 def _sync(model, lookup: dict[str, Any], values: dict[str, Any]):
@@ -174,25 +239,43 @@ def _annotation(project: Project, entry: dict[str, Any], users: dict[str, Any]) 
         return 0
     sources = _editor_spans(article) if annotation.is_gold else {}
     spans: dict[tuple[int, int, str], SpanInput] = {}
+    relations: set[RelationKey] = set()
     for step in entry["versions"]:
         for item in step.get("remove", []):
             spans.pop(_locate(article, *item).key, None)
         for item in step.get("add", []):
-            span = _locate(article, *item)
+            span = _span_item(article, item)
+            kept = spans.get(span.key)
+            # Added again without attributes: it keeps those it has.
+            attributes = span.attributes if kept is None or span.attributes else kept.attributes
             spans[span.key] = SpanInput(
-                span.start, span.end, span.label, span.text, sources.get(span.key)
+                span.start, span.end, span.label, span.text, sources.get(span.key), attributes
             )
+        for kind, source, target in step.get("relations", []):
+            relations.add(
+                RelationKey(_locate(article, *source).key, _locate(article, *target).key, kind)
+            )
+        relations = {r for r in relations if r.from_span in spans and r.to_span in spans}
         save_annotation(
             annotation=annotation,
             author=author,
             role=role,
             base_version=annotation.version,
             spans=list(spans.values()),
+            relations=sorted(relations),
             status=step.get("status"),
             final=step.get("final"),
             note=step.get("note", ""),
         )
     return len(entry["versions"])
+
+
+def _span_item(article: Article, item: list) -> SpanInput:
+    """A span from ``[label, phrase, occurrence?, attributes?]``."""
+    attributes = item[-1] if isinstance(item[-1], dict) else None
+    place = item[:-1] if attributes is not None else item
+    span = _locate(article, *place)
+    return SpanInput(span.start, span.end, span.label, span.text, attributes=attributes)
 
 
 def _locate(article: Article, label: str, phrase: str, occurrence: int = 0) -> SpanInput:

@@ -15,12 +15,17 @@ from annotate.models import (
     AnnotationVersion,
     Article,
     Assignment,
+    AttributeDefinition,
     Label,
     Membership,
     Project,
+    Relation,
+    RelationType,
     Role,
     Span,
 )
+from annotate.models.facts import fact_schema
+from annotate.services.annotations import full_state_of
 from annotate.views.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +42,9 @@ def counts() -> dict[str, int]:
         Annotation,
         AnnotationVersion,
         Span,
+        AttributeDefinition,
+        RelationType,
+        Relation,
     ]
     return {m.__name__: m.objects.count() for m in models}
 
@@ -225,3 +233,110 @@ def test_demo_command_migrates_sets_up_and_serves(settings, monkeypatch):
     call_command("demo", "127.0.0.1:8123")
     assert served["addrport"] == "127.0.0.1:8123" and served["use_reloader"] is False
     assert Project.objects.filter(slug="demo").exists()
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+def _state(username: str, external_id: str):
+    annotation = Annotation.objects.get(
+        annotator__username=username, article__external_id=external_id
+    )
+    return full_state_of(annotation), annotation.article.text
+
+
+def _facts(username: str, external_id: str) -> tuple[dict, set]:
+    """Attributes by span text, and relations as (type, from text, to text)."""
+    state, text = _state(username, external_id)
+    attributes = {text[s.start : s.end]: values for s, values in state.attributes.items()}
+    relations = {
+        (r.type, text[r.from_span.start : r.from_span.end], text[r.to_span.start : r.to_span.end])
+        for r in state.relations
+    }
+    return attributes, relations
+
+
+def test_demo_project_has_the_fact_schema(demo):
+    schema = fact_schema(demo.pk)
+    casualty = {spec.key: spec for spec in schema.specs_for("CASUALTY")}
+    assert list(casualty) == ["kind", "low", "high", "qualifier", "victims"]
+    assert casualty["kind"].choices == ("killed", "wounded", "missing", "displaced", "detained")
+    assert casualty["low"].min == casualty["high"].min == 0
+    assert "at_least" in casualty["qualifier"].choices
+    assert "security forces" in casualty["victims"].choices
+    (source_type,) = schema.specs_for("SOURCE")
+    assert source_type.choices == (
+        "official",
+        "monitor",
+        "media",
+        "armed group",
+        "witness",
+        "anonymous",
+    )
+    relations = schema.relations
+    assert list(relations) == ["SAID_BY", "LOCATED_IN", "PERPETRATOR", "VICTIM"]
+    assert relations["SAID_BY"].from_labels == {"CASUALTY", "ACTOR", "LOCATION"}
+    assert relations["SAID_BY"].to_labels == {"SOURCE"}
+    assert relations["LOCATED_IN"].allows("CASUALTY", "LOCATION")
+    assert not relations["VICTIM"].allows("CASUALTY", "SOURCE")
+
+
+def test_demo_figures_carry_attributes_and_relations(demo):
+    attributes, relations = _facts("editor1", "demo-001")
+    assert attributes["at least six civilians"] == {
+        "kind": "killed", "low": 6, "qualifier": "at_least", "victims": "civilians"
+    }  # fmt: skip
+    assert ("SAID_BY", "at least six civilians", "Local officials") in relations
+    assert ("LOCATED_IN", "nine people", "al-Mayadin") in relations
+    assert ("PERPETRATOR", "at least six civilians", "Free Euphrates Brigade") in relations
+    kinds = {r[0] for name in ("editor1", "editor2") for r in _facts(name, "demo-007")[1]}
+    assert kinds == {"SAID_BY", "LOCATED_IN", "PERPETRATOR", "VICTIM"}
+    assert Relation.objects.filter(annotation__article__project=demo).count() > 30
+
+
+def test_demo_editors_partly_agree_on_facts(demo):
+    one_attributes, one = _facts("editor1", "demo-001")
+    two_attributes, two = _facts("editor2", "demo-001")
+    # The same figure, the same values; the same figure, another qualifier.
+    assert one_attributes["Four fighters"] == two_attributes["Four fighters"]
+    assert one_attributes["more than 20 wounded"]["qualifier"] == "more_than"
+    assert two_attributes["more than 20 wounded"]["qualifier"] == "at_least"
+    # The same source for one figure, another source for another.
+    assert ("SAID_BY", "eleven", "Euphrates Monitoring Network") in one & two
+    assert ("SAID_BY", "Four fighters", "Local officials") in one - two
+    assert ("SAID_BY", "Four fighters", "Euphrates Monitoring Network") in two - one
+
+
+def test_the_demo_gold_has_facts_and_a_version_changes_only_an_attribute(demo):
+    gold = Annotation.objects.gold().get(article__external_id="demo-001")
+    state = full_state_of(gold)
+    assert len(state.relations) == 9 and len(state.attributes) == 10
+    versions = AnnotationVersion.objects.filter(
+        annotation__annotator__username="editor2", annotation__article__external_id="demo-001"
+    )
+    last = versions.get(number=3)
+    before, after = (
+        _attributes_of(last.annotation, n, "eleven") for n in (last.number - 1, last.number)
+    )
+    assert before["victims"] == "unknown" and after["victims"] == "civilians"
+
+
+def _attributes_of(annotation, number: int, phrase: str) -> dict:
+    text = annotation.article.text
+    state = full_state_of(annotation, number)
+    return next(v for s, v in state.attributes.items() if text[s.start : s.end] == phrase)
+
+
+def test_setup_demo_puts_the_schema_back_and_leaves_extra_types_alone(demo):
+    said_by = RelationType.objects.get(project=demo, key="SAID_BY")
+    said_by.name = "changed"
+    said_by.save()
+    said_by.to_labels.clear()
+    AttributeDefinition.objects.filter(label__project=demo, key="low").update(min=None)
+    extra = RelationType.objects.create(project=demo, key="NEAR", name="near")
+    setup_demo()
+    schema = fact_schema(demo.pk)
+    assert schema.relations["SAID_BY"].name == "said by"
+    assert schema.relations["SAID_BY"].to_labels == {"SOURCE"}
+    assert {s.key: s.min for s in schema.specs_for("CASUALTY")}["low"] == 0
+    assert RelationType.objects.filter(pk=extra.pk).exists()
