@@ -13,7 +13,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import CharField, F, Q, Value
+from django.db.models import F, Q
 
 from ..facts.schema import (
     ATTRIBUTE_KEY_RE,
@@ -145,34 +145,29 @@ class ProjectFacts:
 
     @cached_property
     def _types(self) -> tuple[dict[str, RelationSpec], dict[str, int]]:
-        types = list(
+        # One query: each type with each of its from and to labels (a few rows per type).
+        rows = (
             RelationType.objects.filter(project_id=self.project_id)
             .order_by("order", "key")
-            .values_list("pk", "key", "name")
+            .values_list("pk", "key", "name", "from_labels__key", "to_labels__key")
         )
-        ends: dict[tuple[int, str], set[str]] = {}
-        if types:
-            sides = [
-                through.objects.filter(relationtype__project_id=self.project_id)
-                .annotate(side=Value(side, output_field=CharField()))
-                .values_list("relationtype_id", "side", "label__key")
-                for side, through in (
-                    ("from", RelationType.from_labels.through),
-                    ("to", RelationType.to_labels.through),
-                )
-            ]
-            for type_id, side, label in sides[0].union(sides[1], all=True):
-                ends.setdefault((type_id, side), set()).add(label)
-        specs = {}
-        for pk, key, name in types:
-            from_labels, to_labels = ends.get((pk, "from")), ends.get((pk, "to"))
-            specs[key] = RelationSpec(
+        found: dict[str, tuple[int, str, set[str], set[str]]] = {}
+        for pk, key, name, from_label, to_label in rows:
+            _, _, from_labels, to_labels = found.setdefault(key, (pk, name, set(), set()))
+            if from_label is not None:
+                from_labels.add(from_label)
+            if to_label is not None:
+                to_labels.add(to_label)
+        specs = {
+            key: RelationSpec(
                 key,
                 name,
                 frozenset(from_labels) if from_labels else None,
                 frozenset(to_labels) if to_labels else None,
             )
-        return specs, {key: pk for pk, key, _ in types}
+            for key, (_, name, from_labels, to_labels) in found.items()
+        }
+        return specs, {key: pk for key, (pk, *_) in found.items()}
 
     @property
     def relations(self) -> dict[str, RelationSpec]:

@@ -701,14 +701,14 @@ def _write_relations(head: Annotation, write: _Write, plan: _Plan, number: int) 
         labels, types = write.labels, write.facts.type_ids
         Relation.objects.bulk_create(
             Relation(
-                annotation=head,
+                annotation_id=head.pk,
                 type_id=types[r.type],
                 from_start=r.from_span.start,
                 from_end=r.from_span.end,
-                from_label=labels[r.from_span.label],
+                from_label_id=labels[r.from_span.label].pk,
                 to_start=r.to_span.start,
                 to_end=r.to_span.end,
-                to_label=labels[r.to_span.label],
+                to_label_id=labels[r.to_span.label].pk,
                 added_in=number,
             )
             for r in sorted(change.relations_added)
