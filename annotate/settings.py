@@ -139,7 +139,6 @@ DATABASES = {
         conn_max_age=envint("DB_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # DB_POOL=1 (PostgreSQL): each worker process keeps a psycopg pool of DB_POOL_MAX connections
 # (Django 5.1+, needs psycopg[pool]) instead of opening one per request; CONN_MAX_AGE must
 # then be 0. Size it so workers x DB_POOL_MAX stays under the server's max_connections.
@@ -151,6 +150,7 @@ if envbool("DB_POOL") and DATABASES["default"]["ENGINE"] == "django.db.backends.
         "max_size": envint("DB_POOL_MAX", 4),
         "timeout": envint("DB_POOL_TIMEOUT", 10),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # Writers wait for the lock instead of failing at once; IMMEDIATE makes every
     # transaction take the write lock up front so concurrent writers queue cleanly.
@@ -161,9 +161,9 @@ if envbool("DB_POOL") and DATABASES["default"]["ENGINE"] == "django.db.backends.
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
 # The only backend: every authenticate() counts against the login throttle (annotate/auth.py).
 AUTHENTICATION_BACKENDS = ["annotate.auth.ThrottledModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
