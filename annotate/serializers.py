@@ -34,6 +34,7 @@ from .models import (
     Span,
 )
 from .models.facts import RELATION_KEY_FIELDS, ProjectFacts, Relation, fact_schema, relation_key
+from .models.projects import validate_guidelines
 from .services.annotations import (
     MAX_NOTE_CHARS,
     MAX_RELATIONS_PER_ANNOTATION,
@@ -244,7 +245,12 @@ def check_label_set(labels: list[dict], existing: list[Label] = ()) -> None:
 class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
     slug = StrictSlugField(max_length=80)
-    guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    guidelines = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        validators=[validate_guidelines],
+    )
     overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
     editors_can_upload = StrictBooleanField(required=False)
     reviewable_after = StrictIntegerField(
@@ -338,7 +344,12 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """PATCH: the settings a manager may change (the slug names the project for good)."""
 
     name = StrictCharField(max_length=200, required=False)
-    guidelines = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    guidelines = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        validators=[validate_guidelines],
+    )
     overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
     editors_can_upload = StrictBooleanField(required=False)
     reviewable_after = StrictIntegerField(

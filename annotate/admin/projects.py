@@ -34,7 +34,6 @@ from ..services.annotations import spans_for_annotations
 from ..services.assignment import assign_articles
 from ..services.schema import attribute_usage
 from ..services.workflow import hand_over_orphans, remove_member, with_readiness
-from ..templatetags.annotate_tags import markdown
 from ..text import TextError, canonicalize
 from .common import (
     AdminMedia,
@@ -218,7 +217,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.display(description="preview")
     def guidelines_preview(self, obj: Project) -> SafeString:
-        return format_html('<div class="guidelines-preview">{}</div>', markdown(obj.guidelines))
+        return format_html('<div class="guidelines-preview">{}</div>', obj.guidelines_as_html())
 
 
 @admin.register(Label)

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.safestring import SafeString, mark_safe
+
+from .. import guidelines
 
 LABEL_KEY_RE = r"^[A-Z][A-Z0-9_]{0,31}$"
 COLOR_RE = r"^#[0-9a-fA-F]{6}$"
@@ -16,6 +19,13 @@ COLOR_RE = r"^#[0-9a-fA-F]{6}$"
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def validate_guidelines(value: str) -> None:
+    """The one size rule for guidelines, on the model field, the API and the admin."""
+    problem = guidelines.size_problem(value)
+    if problem:
+        raise ValidationError(problem, code="max_length")
 
 
 class Role(models.TextChoices):
@@ -36,7 +46,16 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    guidelines = models.TextField(blank=True, help_text="Markdown, shown to editors.")
+    guidelines = models.TextField(
+        blank=True,
+        help_text=f"Markdown, shown to editors; at most {guidelines.MAX_CHARS:,} characters.",
+        validators=[validate_guidelines],
+    )
+    guidelines_html = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The guidelines rendered, written by save() whenever they change.",
+    )
     overlap = models.PositiveSmallIntegerField(
         default=2, help_text="How many editors label each article."
     )
@@ -94,6 +113,32 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # The guidelines are rendered once per change and the HTML is stored, so a page
+        # view reads it instead of parsing Markdown, and every app server sees the same.
+        update_fields = kwargs.get("update_fields")
+        loaded = "guidelines" not in self.get_deferred_fields()
+        writes = loaded and (update_fields is None or "guidelines" in update_fields)
+        if writes and getattr(self, "_guidelines_rendered", None) != self.guidelines:
+            self.guidelines_html = guidelines.render(self.guidelines)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "guidelines_html"}
+        super().save(*args, **kwargs)
+        if writes:
+            self._guidelines_rendered = self.guidelines
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        project = super().from_db(db, field_names, values)
+        if "guidelines" not in project.get_deferred_fields():
+            project._guidelines_rendered = project.guidelines
+        return project
+
+    def guidelines_as_html(self) -> SafeString:
+        """The guidelines as HTML, as rendered when they last changed."""
+        # Written only by save(), from annotate.guidelines.render, which escapes raw HTML.
+        return mark_safe(self.guidelines_html)  # noqa: S308
 
     @property
     def review_threshold(self) -> int:

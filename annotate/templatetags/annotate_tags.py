@@ -2,15 +2,11 @@ from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from markdown_it import MarkdownIt
 
-from .. import highlight
+from .. import guidelines, highlight
 from ..versioning import describe
 
 register = template.Library()
-
-# Raw HTML in guidelines is shown as text, and markdown-it refuses javascript: links.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 @register.simple_tag
@@ -21,7 +17,9 @@ def highlighted(text: str, marks) -> SafeString:
 
 @register.filter
 def markdown(source: str) -> SafeString:
-    return mark_safe(_markdown.render(source or ""))  # noqa: S308 - html disabled above
+    """Markdown as HTML, rendered now: for the guidelines use the stored
+    ``project.guidelines_as_html``, rendered once per change."""
+    return mark_safe(guidelines.render(source))  # noqa: S308 - raw HTML is escaped
 
 
 @register.filter
