@@ -365,6 +365,43 @@ def attribute_measures(entry: Sequence, level: str) -> dict[str, object]:
     }
 
 
+def _accumulate(total: list, part: Sequence) -> None:
+    """``total += part`` in place for attribute statistics."""
+    for n in range(VALUES):
+        total[n] += part[n]
+    values = total[VALUES]
+    for code, count in part[VALUES].items():
+        values[code] = values.get(code, 0) + count
+
+
+class _Pooled:
+    """Relation counts overall and per type, and attribute statistics, being summed."""
+
+    def __init__(self, types: Iterable[str], attributes: Iterable[str]) -> None:
+        self.overall = [0] * 5
+        self.types = {key: [0] * 5 for key in types}
+        self.attributes = {key: new_attribute_entry() for key in attributes}
+
+    def relations(self) -> dict:
+        return {
+            **_f1(self.overall),
+            "relations": self.overall[N_A] + self.overall[N_B],
+            "types": {
+                key: {**_f1(counts), "relations": counts[N_A] + counts[N_B]}
+                for key, counts in self.types.items()
+            },
+        }
+
+    def attribute_measures(self, shown: Mapping[str, AttributeColumn]) -> dict:
+        return {
+            column.name: {
+                **attribute_measures(self.attributes[key], column.level),
+                "type": column.type,
+            }
+            for key, column in shown.items()
+        }
+
+
 def build(
     records: Iterable[FactRecord],
     *,
@@ -374,7 +411,8 @@ def build(
     editors: Collection[int] | None = None,
 ) -> dict:
     """The facts part of the report: ``relations`` and ``attributes`` (the API's shape) and
-    ``pairs`` (per pair of editor ids, relation F1).
+    ``pairs`` (per pair of editor ids: relation F1, and relations per type and attributes
+    of that pair alone).
 
     `relation_types` maps the current types' ids to their keys, `attributes` the current
     attributes' stored keys (``"<label id>:<key>"``) to their columns; statistics of types
@@ -382,17 +420,22 @@ def build(
     relations whose two ends have kept labels and attributes of kept labels count; with
     `editors` (ids), only pairs of kept editors.
     """
-    overall = [0] * 5
-    per_type = {key: [0] * 5 for key in relation_types.values()}
-    per_attribute = {key: new_attribute_entry() for key in attributes}
-    pairs: dict[tuple[int, int], list[int]] = {}
+    shown = {
+        key: column
+        for key, column in attributes.items()
+        if labels is None or column.label in labels
+    }
+    pooled = _Pooled(relation_types.values(), shown)
+    pairs: dict[tuple[int, int], _Pooled] = {}
     for record in records:
         names = record.editors
         for p, (i, j) in enumerate(pair_indices(len(names))):
             a, b = names[i], names[j]
             if editors is not None and (a not in editors or b not in editors):
                 continue
-            pair = pairs.setdefault((a, b), [0] * 5)
+            pair = pairs.get((a, b))
+            if pair is None:
+                pair = pairs[(a, b)] = _Pooled(relation_types.values(), shown)
             for key, counts in record.stats["relations"][p].items():
                 kind, from_label, to_label = (int(x) for x in key.split(":"))
                 type_key = relation_types.get(kind)
@@ -400,40 +443,27 @@ def build(
                     continue
                 if labels is not None and (from_label not in labels or to_label not in labels):
                     continue
-                for target in (overall, per_type[type_key], pair):
+                for target in (pooled.overall, pooled.types[type_key], pair.overall):
                     for n in range(5):
                         target[n] += counts[n]
+                for n in range(5):
+                    pair.types[type_key][n] += counts[n]
             for key, entry in record.stats["attributes"][p].items():
-                if key in per_attribute:
-                    per_attribute[key] = _add_entry(per_attribute[key], entry, 1)
-    shown = {
-        key: column
-        for key, column in attributes.items()
-        if labels is None or column.label in labels
-    }
+                if key in shown:
+                    _accumulate(pooled.attributes[key], entry)
+                    _accumulate(pair.attributes[key], entry)
     return {
-        "relations": {
-            **_f1(overall),
-            "relations": overall[N_A] + overall[N_B],
-            "types": {
-                key: {**_f1(counts), "relations": counts[N_A] + counts[N_B]}
-                for key, counts in per_type.items()
-            },
-        },
-        "attributes": {
-            column.name: {
-                **attribute_measures(per_attribute[key], column.level),
-                "type": column.type,
-            }
-            for key, column in shown.items()
-        },
+        "relations": pooled.relations(),
+        "attributes": pooled.attribute_measures(shown),
         "pairs": {
-            pair: {
-                "relation_f1_exact": _f1(counts)["f1_exact"],
-                "relation_f1_overlap": _f1(counts)["f1_overlap"],
-                "relations_a": counts[N_A],
-                "relations_b": counts[N_B],
+            key: {
+                "relation_f1_exact": _f1(pair.overall)["f1_exact"],
+                "relation_f1_overlap": _f1(pair.overall)["f1_overlap"],
+                "relations_a": pair.overall[N_A],
+                "relations_b": pair.overall[N_B],
+                "relation_types": pair.relations()["types"],
+                "attributes": pair.attribute_measures(shown),
             }
-            for pair, counts in pairs.items()
+            for key, pair in pairs.items()
         },
     }

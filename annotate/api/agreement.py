@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..agreement.facts import DEFINITIONS as FACT_DEFINITIONS
 from ..agreement.report import DEFINITIONS
 from ..services import agreement as service
 from .articles import check_params
@@ -48,6 +49,81 @@ PAIR = inline_serializer(
         "recall_overlap": serializers.FloatField(allow_null=True),
         "spans_a": serializers.IntegerField(),
         "spans_b": serializers.IntegerField(),
+        "relation_f1_exact": serializers.FloatField(allow_null=True),
+        "relation_f1_overlap": serializers.FloatField(allow_null=True),
+        "relations_a": serializers.IntegerField(),
+        "relations_b": serializers.IntegerField(),
+        "relation_types": serializers.DictField(
+            child=serializers.DictField(), help_text="This pair's relation F1 per type."
+        ),
+        "attributes": serializers.DictField(
+            child=serializers.DictField(), help_text="This pair's attribute agreement."
+        ),
+    },
+)
+
+
+def _help(key: str) -> str:
+    title, text, source = FACT_DEFINITIONS[key]
+    return f"{title}. {text} {source}"
+
+
+def _relation_f1(name: str) -> serializers.Serializer:
+    return inline_serializer(
+        name,
+        {
+            "f1_exact": serializers.FloatField(
+                allow_null=True, help_text=_help("relation_f1_exact")
+            ),
+            "f1_overlap": serializers.FloatField(
+                allow_null=True, help_text=_help("relation_f1_overlap")
+            ),
+            "relations": serializers.IntegerField(
+                help_text="Relations compared: both editors' of every pair, summed."
+            ),
+        },
+    )
+
+
+RELATIONS = inline_serializer(
+    "AgreementRelations",
+    {
+        "f1_exact": serializers.FloatField(allow_null=True, help_text=_help("relation_f1_exact")),
+        "f1_overlap": serializers.FloatField(
+            allow_null=True, help_text=_help("relation_f1_overlap")
+        ),
+        "relations": serializers.IntegerField(),
+        "types": serializers.DictField(child=_relation_f1("AgreementRelationType")),
+    },
+)
+ATTRIBUTE = inline_serializer(
+    "AgreementAttribute",
+    {
+        "pairs": serializers.IntegerField(
+            help_text="Identically marked spans × pairs of editors where both gave a value."
+        ),
+        "agreement": serializers.FloatField(
+            allow_null=True, help_text=_help("attribute_agreement")
+        ),
+        "krippendorff_alpha": serializers.FloatField(
+            allow_null=True, help_text=_help("attribute_alpha")
+        ),
+        "one_given": serializers.IntegerField(
+            help_text="Identically marked spans × pairs where only one editor gave a value."
+        ),
+        "level": serializers.ChoiceField(choices=["nominal", "interval"]),
+        "type": serializers.ChoiceField(choices=["choice", "integer", "text", "boolean"]),
+    },
+)
+FACTS_ARTICLE = inline_serializer(
+    "AgreementFactsArticle",
+    {
+        "id": serializers.IntegerField(),
+        "external_id": serializers.CharField(),
+        "title": serializers.CharField(),
+        "score": serializers.FloatField(help_text=_help("facts_score")),
+        "editors": serializers.ListField(child=serializers.CharField()),
+        "versions": serializers.DictField(child=serializers.IntegerField()),
     },
 )
 ARTICLE = inline_serializer(
@@ -80,6 +156,15 @@ REPORT = inline_serializer(
             help_text="Per listed article id: the annotation version of each editor used.",
         ),
         "computed_at": serializers.DateTimeField(allow_null=True),
+        "relations": RELATIONS,
+        "attributes": serializers.DictField(
+            child=ATTRIBUTE, help_text='Per attribute, keyed "LABEL.key".'
+        ),
+        "facts_articles": serializers.ListField(
+            child=FACTS_ARTICLE,
+            help_text="Articles whose editors disagree most on facts, lowest facts score "
+            "first, up to `articles_limit`; articles with no fact are not listed.",
+        ),
     },
 )
 
@@ -101,7 +186,10 @@ class AgreementReport(APIView):
             "of the span covering it, or none; where one editor's spans overlap, the "
             "innermost (shortest) span's label wins. `articles` lists the compared articles, "
             "worst first, up to `articles_limit`; `versions` gives the annotation versions "
-            "used for each listed article."
+            "used for each listed article. `relations` and `attributes` measure agreement on "
+            "facts: relation F1 (exact, overlap) overall and per type; per attribute, over the "
+            "spans two editors marked identically, the share of equal values and "
+            "Krippendorff's alpha (nominal, or interval for integers)."
         ),
         parameters=[
             OpenApiParameter("unit", enum=["token", "char"], default="token"),

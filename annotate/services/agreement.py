@@ -694,6 +694,8 @@ def _add_facts(
                     "relation_f1_overlap": None,
                     "relations_a": 0,
                     "relations_b": 0,
+                    "relation_types": {},
+                    "attributes": {},
                 },
             )
         )

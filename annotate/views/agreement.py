@@ -23,6 +23,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from ..agreement import facts as agreement_facts
 from ..agreement import report as agreement_report
 from ..agreement import stats as agreement_stats
 from ..agreement.units import CHAR, TOKEN
@@ -236,6 +237,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         "filters": filters or service.Filters(),
         "units": ((TOKEN, "Tokens"), (CHAR, "Characters")),
         "definitions": agreement_report.DEFINITIONS,
+        "fact_definitions": agreement_facts.DEFINITIONS,
     }
     status = 200
     if filters is not None:
@@ -265,6 +267,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
                 for name, (title, _, _) in agreement_report.DEFINITIONS.items()
             ],
             gold_scores=scores_against_gold(project),
+            has_facts=bool(result["relations"]["types"] or result["attributes"]),
         )
     else:
         context["error"] = error
@@ -395,13 +398,41 @@ def _bad_request(error: service.AgreementQueryError) -> HttpResponse:
     return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
 
 
+def _table(request: HttpRequest, tables: tuple[str, ...]) -> str:
+    """The CSV table asked for (``table=``), the first of `tables` by default."""
+    table = request.GET.get("table") or tables[0]
+    if table not in tables:
+        raise service.AgreementQueryError(f"table must be one of {', '.join(tables)}.")
+    return table
+
+
+FACTS_ARTICLE_COLUMNS = ["article", "external_id", "title", "facts_score", "editors", "versions"]
+
+
 @login_required
 @require_GET
 def articles_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The compared articles, least agreement first; ``table=facts``: the articles whose
+    editors disagree most on facts."""
     try:
+        table = _table(request, ("spans", "facts"))
         project, result = _csv_report(request, slug, None)
     except service.AgreementQueryError as exc:
         return _bad_request(exc)
+    if table == "facts":
+        rows = [
+            [
+                article["id"],
+                article["external_id"],
+                article["title"],
+                article["score"],
+                " ".join(article["editors"]),
+                " ".join(f"{name}:v{version}" for name, version in article["versions"].items()),
+            ]
+            for article in result["facts_articles"]
+        ]
+        filename = f"{project.slug}-agreement-facts-articles.csv"
+        return _csv_response(filename, FACTS_ARTICLE_COLUMNS, rows)
     rows = [
         [
             article["id"],
@@ -433,16 +464,61 @@ PAIR_COLUMNS = [
     "recall_overlap",
     "spans_a",
     "spans_b",
+    "relation_f1_exact",
+    "relation_f1_overlap",
+    "relations_a",
+    "relations_b",
 ]
+RELATION_COLUMNS = ["a", "b", "type", "relations", "f1_exact", "f1_overlap"]
+ATTRIBUTE_COLUMNS = [
+    "a",
+    "b",
+    "attribute",
+    "type",
+    "level",
+    "pairs",
+    "agreement",
+    "krippendorff_alpha",
+    "one_given",
+]
+ALL_PAIRS = "(all)"  # not a possible username: Django's allow letters, digits and @.+-_
+
+
+def _fact_rows(result: dict, table: str) -> tuple[list[str], list[list[object]]]:
+    """Relation F1 per type, or attribute agreement per attribute: pooled over every
+    pair (editors "(all)") and then for each pair of editors."""
+    pooled = {"a": ALL_PAIRS, "b": ALL_PAIRS, "relation_types": result["relations"]["types"]}
+    pooled["attributes"] = result["attributes"]
+    rows: list[list[object]] = []
+    for pair in [pooled, *result["pairs"]]:
+        if table == "relations":
+            for key, values in pair["relation_types"].items():
+                rows.append(
+                    [pair["a"], pair["b"], key, values["relations"]]
+                    + [values["f1_exact"], values["f1_overlap"]]
+                )
+        else:
+            for key, values in pair["attributes"].items():
+                rows.append(
+                    [pair["a"], pair["b"], key]
+                    + [values[column] for column in ATTRIBUTE_COLUMNS[3:]]
+                )
+    return (RELATION_COLUMNS if table == "relations" else ATTRIBUTE_COLUMNS), rows
 
 
 @login_required
 @require_GET
 def pairs_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """Each pair of editors: span measures and relation F1; ``table=relations``: relation
+    F1 per type, ``table=attributes``: attribute agreement, pooled and per pair."""
     try:
+        table = _table(request, ("spans", "relations", "attributes"))
         project, result = _csv_report(request, slug, 0)
     except service.AgreementQueryError as exc:
         return _bad_request(exc)
+    if table != "spans":
+        header, rows = _fact_rows(result, table)
+        return _csv_response(f"{project.slug}-agreement-{table}.csv", header, rows)
     rows = [[pair[column] for column in PAIR_COLUMNS] for pair in result["pairs"]]
     return _csv_response(f"{project.slug}-agreement-pairs.csv", PAIR_COLUMNS, rows)
 
