@@ -429,3 +429,36 @@ def test_a_put_body_built_from_the_schema_request_component_succeeds(
     # The response component is the read shape.
     answer = resolve(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
     assert {"version", "spans", "relations", "warnings"} <= set(answer["required"])
+
+
+def test_reads_cost_the_same_queries_for_few_and_many_relations(schema, editor, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    words = " ".join(f"word{n:02d}" for n in range(40))
+    costs = []
+    for count in (2, 20):
+        article = make_article(schema, words, editors=[editor])
+        spans = [
+            {"start": 7 * n, "end": 7 * n + 6, "label": "CASUALTY" if n % 2 else "SOURCE"}
+            for n in range(2 * count)
+        ]
+        for span in spans[1::2]:
+            span["attributes"] = {"low": 1}
+        relations = [rel(n, n - 1, "SAID_BY") for n in range(1, 2 * count, 2)]
+        payload = {"base_version": 0, "spans": spans, "relations": relations}
+        assert put(api(editor), own(article), payload).status_code == 200
+        a = f"/api/articles/{article.pk}/"
+        reads = []
+        for client, url in [
+            (api(editor), a + "annotation/"),
+            (api(editor), a + "annotation/versions/1/"),
+            (api(reviewer), a + "annotations/"),
+            (api(reviewer), a + "annotations/edith/"),
+        ]:
+            client.get(url)  # the token row exists from here on
+            with CaptureQueriesContext(connection) as captured:
+                assert len(client.get(url).json()) > 0
+            reads.append(len(captured))
+        costs.append(reads)
+    assert costs[0] == costs[1]
