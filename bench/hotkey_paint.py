@@ -98,7 +98,7 @@ def measure(article, editor, free_words, adds: int) -> None:
             page.wait_for_load_state("load")
             print(f"page load to 'load' event {(time.perf_counter() - started) * 1000:.0f} ms")
             page.evaluate(PROBE)
-            words = free_words[::2][:adds]
+            words = free_words[::-2][:adds]  # from the end: bench_server adds from the start
             for n, (start, end) in enumerate(words):
                 version = int(page.get_attribute("#workspace", "data-version"))
                 page.evaluate(SELECT, [to_utf16(article.text, start), to_utf16(article.text, end)])

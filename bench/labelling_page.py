@@ -1,20 +1,23 @@
 """How fast is the labelling page on a big article? Prints figures; asserts nothing.
 
 Builds, in a throwaway test database (a temporary SQLite file, or a test database on the
-PostgreSQL server of DATABASE_URL), an article of 20,000 characters with 500 spans, then
-measures through Django's test client:
+PostgreSQL server of DATABASE_URL), an article of 20,000 characters with 500 spans, 200
+relations between them and attributes on every casualty figure (``--no-facts``: spans only),
+then measures through Django's test client:
 
-- the server time to render the full page and the htmx workspace fragment;
+- the server time and the query count to render the full page and the htmx workspace
+  fragment, and the server time of one span's facts panel (values proposed from its words);
 - the server time and answer size to add one span, as the page's script does it (JSON with
   what changed: the paragraph, the list item, the status bar) and as a plain htmx POST does
   it (the whole workspace);
 
 and, when /usr/bin/chromium exists, in a real browser against a live server:
 
-- the time from pressing a label's hotkey on a selection to the updated page (request,
-  server, swap and re-selection included).
+- the time from pressing a label's hotkey on a selection to the painted span, and to the
+  server's answer in place (bench/hotkey_paint.py).
 
 Run: .venv/bin/python bench/labelling_page.py [--runs 30] [--browser-runs 15] [--no-browser]
+     [--no-facts]
 """
 
 from __future__ import annotations
@@ -39,15 +42,29 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from annotate.models import Role  # noqa: E402
 from annotate.offsets import to_utf16  # noqa: E402
-from annotate.services.annotations import SpanInput, annotation_for, save_annotation  # noqa: E402
-from tests.factories import PASSWORD, make_article, make_member, make_project, make_user  # noqa: E402
+from annotate.services.annotations import (  # noqa: E402
+    RelationInput,
+    SpanInput,
+    annotation_for,
+    save_annotation,
+)
+from tests.factories import (  # noqa: E402
+    PASSWORD,
+    make_article,
+    make_attribute,
+    make_member,
+    make_project,
+    make_relation_type,
+    make_user,
+)
 
 ARTICLE_CHARS = 20_000
 SPANS = 500
+RELATIONS = 200
 LABELS = ["ACTOR", "LOCATION", "CASUALTY", "SOURCE"]
 PHRASES = (
     "fighters clashed near the border on Monday according to local officials and",
@@ -80,9 +97,48 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def setup_data():
+def add_schema(project) -> None:
+    """Casualty figures with their values; SAID_BY from a figure to a source, NEAR between
+    any two spans."""
+    make_attribute(project, "CASUALTY", "kind", "choice", choices=["killed", "wounded"])
+    make_attribute(project, "CASUALTY", "low", "integer", min=0)
+    make_attribute(project, "CASUALTY", "high", "integer", min=0)
+    qualifiers = ["exact", "at_least", "more_than", "about", "up_to", "range"]
+    make_attribute(project, "CASUALTY", "qualifier", "choice", choices=qualifiers)
+    make_relation_type(project, "SAID_BY", ["CASUALTY"], ["SOURCE"])
+    make_relation_type(project, "NEAR")
+
+
+def add_facts(spans: list[SpanInput]) -> tuple[list[SpanInput], list[RelationInput]]:
+    """Values on every figure; each figure said by the source after it, then NEAR between
+    neighbours far apart in the text (across paragraphs) up to RELATIONS relations."""
+    with_values = [
+        SpanInput(s.start, s.end, s.label, attributes={"kind": "killed", "low": n, "high": None,
+                                                         "qualifier": "at_least"})
+        if s.label == "CASUALTY"
+        else s
+        for n, s in enumerate(spans)
+    ]  # fmt: skip
+    relations = [
+        RelationInput(i, i + 1, "SAID_BY")
+        for i, s in enumerate(spans[:-1])
+        if s.label == "CASUALTY" and spans[i + 1].label == "SOURCE"
+    ]
+    step = 1
+    while len(relations) < RELATIONS:
+        for i in range(0, len(spans) - 40 * step, 7):
+            if len(relations) >= RELATIONS:
+                break
+            relations.append(RelationInput(i, i + 40 * step, "NEAR"))
+        step += 1
+    return with_values, relations[:RELATIONS]
+
+
+def setup_data(facts: bool = True):
     rng = random.Random(20_000)
     project = make_project("bench")
+    if facts:
+        add_schema(project)
     editor = make_member(project, make_user("bench-editor"), Role.EDITOR)
     article = make_article(project, build_text(rng), editors=[editor], title="A long article")
     words = word_spans(article.text)
@@ -95,9 +151,17 @@ def setup_data():
     for n, (start, _) in enumerate(chosen[SPANS - 50 : SPANS]):
         end = words[words.index(chosen[SPANS - 50 + n]) + 1][1]
         spans.append(SpanInput(start, end, "ACTOR"))
+    relations: list[RelationInput] = []
+    if facts:
+        spans, relations = add_facts(spans)
     annotation = annotation_for(article, editor)
     save_annotation(
-        annotation=annotation, author=editor, role=Role.EDITOR, base_version=0, spans=spans
+        annotation=annotation,
+        author=editor,
+        role=Role.EDITOR,
+        base_version=0,
+        spans=spans,
+        relations=relations,
     )
     # Words away from every span (so that an added span merges with nothing), with room on
     # both sides (so that no two added spans touch).
@@ -138,14 +202,25 @@ def bench_server(article, editor, free_words, runs: int) -> None:
     page = client.get(url)
     CPU.clear()
     size = len(page.content)
-    print(f"article: {len(article.text):,} characters, {SPANS} spans; page {size:,} bytes")
+    annotation = annotation_for(article, editor)
+    relations = annotation.relations.filter(removed_in__isnull=True).count()
+    print(
+        f"article: {len(article.text):,} characters, {SPANS} spans, {relations} relations; "
+        f"page {size:,} bytes"
+    )
 
     full = [timed(lambda: client.get(url)) for _ in range(runs)]
-    print(f"render full page          {percentiles(full)}   {cpu_p50()}")
+    print(f"render full page          {percentiles(full)}   {cpu_p50()}   {queries(client, url)}")
     fragment = [timed(lambda: client.get(url, HTTP_HX_REQUEST="true")) for _ in range(runs)]
-    print(f"render workspace fragment {percentiles(fragment)}   {cpu_p50()}")
+    hx = queries(client, url, HTTP_HX_REQUEST="true")
+    print(f"render workspace fragment {percentiles(fragment)}   {cpu_p50()}   {hx}")
+    figure = annotation.current_spans().filter(label__key="CASUALTY").first()
+    if figure is not None:
+        panel = f"/articles/{article.pk}/spans/{figure.pk}/facts/"
+        times = [timed(lambda: client.get(panel, HTTP_HX_REQUEST="true")) for _ in range(runs)]
+        hx = queries(client, panel, HTTP_HX_REQUEST="true")
+        print(f"one span's facts panel    {percentiles(times)}   {cpu_p50()}   {hx}")
 
-    annotation = annotation_for(article, editor)
     words = iter(free_words)
     for name, headers in (
         ("add one span (JSON, what changed)", {"HTTP_ACCEPT": "application/json"}),
@@ -175,87 +250,22 @@ def bench_server(article, editor, free_words, runs: int) -> None:
         print(f"{name} {percentiles(adds)}   {cpu_p50()}   {size}")
 
 
+def queries(client: Client, url: str, **headers) -> str:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, **headers).status_code == 200
+    return f"{len(captured)} queries"
+
+
 def bench_browser(article, editor, free_words, runs: int) -> None:
+    """Hotkey to paint, and to the server's answer in place, in Chromium (the page paints a
+    new span before the server answers): bench/hotkey_paint.py measures it."""
     if not Path("/usr/bin/chromium").exists():
         print("browser: /usr/bin/chromium not found, skipped")
         return
-    from django.conf import settings
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-    from playwright.sync_api import sync_playwright
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hotkey_paint import measure
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
-    server = LiveServerThread("localhost", StaticFilesHandler)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    base = f"http://localhost:{server.port}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{base}/login/")
-            page.fill("#id_username", editor.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_url(f"{base}/")
-            started = time.perf_counter()
-            page.goto(f"{base}/articles/{article.pk}/")
-            page.wait_for_load_state("load")
-            load_ms = (time.perf_counter() - started) * 1000
-            print(f"browser: page load to 'load' event {load_ms:.0f} ms")
-            page.evaluate(
-                """() => {
-                  window.__lat = []; window.__net = []; window.__swap = [];
-                  document.addEventListener("keydown", () => { window.__t0 = performance.now(); },
-                                            true);
-                  document.body.addEventListener("htmx:beforeRequest",
-                                                 () => { window.__t1 = performance.now(); });
-                  document.body.addEventListener("htmx:beforeSwap",
-                                                 () => { window.__t2 = performance.now(); });
-                  // Done when the frame after the new workspace went in is painted.
-                  new MutationObserver(() => {
-                    if (!window.__t0) return;
-                    const [t0, t1, t2] = [window.__t0, window.__t1, window.__t2];
-                    window.__t0 = 0;
-                    requestAnimationFrame(() => setTimeout(() => {
-                      const now = performance.now();
-                      window.__lat.push(now - t0);
-                      window.__net.push(t2 - t1);
-                      window.__swap.push(now - t2);
-                    }));
-                  }).observe(document.getElementById("labelling"), {childList: true});
-                }"""
-            )
-            for n, (start, end) in enumerate(free_words[-runs:]):
-                version = int(page.get_attribute("#workspace", "data-version"))
-                page.evaluate(
-                    """([s, e]) => {
-                      const text = document.getElementById("article-text");
-                      const w = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
-                      const r = document.createRange(); let seen = 0, ok = false;
-                      for (let n = w.nextNode(); n; n = w.nextNode()) {
-                        const l = n.data.length;
-                        if (!ok && s < seen + l) { r.setStart(n, s - seen); ok = true; }
-                        if (ok && e <= seen + l) { r.setEnd(n, e - seen); break; }
-                        seen += l;
-                      }
-                      getSelection().removeAllRanges(); getSelection().addRange(r);
-                    }""",
-                    [to_utf16(article.text, start), to_utf16(article.text, end)],
-                )
-                page.keyboard.press("4")
-                page.wait_for_selector(f'#workspace[data-version="{version + 1}"]')
-                page.wait_for_function(f"window.__lat.length >= {n + 1}")
-            print(f"browser: hotkey to updated page {percentiles(page.evaluate('window.__lat'))}")
-            print(f"  of which request+server       {percentiles(page.evaluate('window.__net'))}")
-            print(f"  of which swap, layout, paint  {percentiles(page.evaluate('window.__swap'))}")
-            browser.close()
-    finally:
-        server.terminate()
+    measure(article, editor, free_words, runs)
 
 
 def main() -> None:
@@ -263,13 +273,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--browser-runs", type=int, default=15)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-facts", action="store_true", help="spans only")
     args = parser.parse_args()
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        project, editor, article, free_words = setup_data()
+        project, editor, article, free_words = setup_data(facts=not args.no_facts)
         print(f"database: {connection.vendor}")
         bench_server(article, editor, free_words, args.runs)
         if not args.no_browser:
