@@ -199,6 +199,12 @@ def test_panel_full_page_shows_saved_values_and_relations(client, article, said_
     assert "Remove the relation said by → The Observatory" in html
 
 
+def test_the_span_page_leads_to_its_facts_without_javascript(client, article, said_by):
+    six = span_id(said_by, SIX)
+    html = client.get(f"/articles/{article.pk}/spans/{six}/").content.decode()
+    assert f'href="{facts_url(article, six)}"' in html
+
+
 def test_panel_offers_the_relations_a_span_could_get(client, article, said_by):
     html = client.get(facts_url(article, span_id(said_by, SEVEN)), **HX).content.decode()
     observatory = span_id(said_by, OBSERVATORY)

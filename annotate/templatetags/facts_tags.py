@@ -32,12 +32,12 @@ def _link_html(link: Link, span_url: str, relation_url: str) -> str:
         text = f"← {name}: "
         what = f"{quote} {name} this span"
     return (
-        f'<li class="link {"out" if link.outgoing else "in"}" data-relation="{link.relation_id}">'
+        f'<li class="link {"out" if link.outgoing else "in"}">'
         f'{text}<a class="link-end lbl-{escape(other.label)}" href="{escape(span_url)}{other.pk}/"'
         f' data-span-target="{other.pk}">{quote}</a> '
-        f'<button type="submit" class="relation-remove" form="relation-remove"'
+        f'<button class="relation-remove" form="relation-remove"'
         f' formaction="{escape(relation_url)}{link.relation_id}/delete/"'
-        f' aria-label="Remove the relation {what}" title="Remove this relation">×</button></li>'
+        f' aria-label="Remove the relation {what}">×</button></li>'
     )
 
 
