@@ -343,6 +343,9 @@ def test_another_editors_facts_never_reach_an_editor(article, editor, other_edit
     a = f"/api/articles/{article.pk}/"
     routes = [
         a,
+        a + "?include=annotation",
+        a + "?include=annotations",
+        a + "?include=gold",
         a + "annotation/",
         a + "annotation/versions/",
         a + "annotation/versions/1/",
