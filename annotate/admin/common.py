@@ -97,10 +97,11 @@ def span_table(spans: Sequence, *, classes_for: Callable[[object], str] | None =
 
 
 def attributes_text(attributes: Mapping[str, object] | None) -> str:
-    """A span's attribute values for reading: ``kind: killed · low: 6 · exact: yes``."""
+    """A span's attribute values for reading, by key (PostgreSQL's jsonb keeps no key
+    order): ``exact: yes · kind: killed · low: 6``."""
     return " · ".join(
         f"{key}: {('yes' if value else 'no') if isinstance(value, bool) else value}"
-        for key, value in (attributes or {}).items()
+        for key, value in sorted((attributes or {}).items())
     )
 
 
