@@ -18,6 +18,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("versions.py", [], ["--versions", "100", "--runs", "20"]),
     ("agreement.py", [], ["--articles", "500"]),
     ("export_memory.py", [], ["--sizes", "100", "1000"]),
+    ("conll_long_article.py", [], ["--counts", "2000", "4000"]),
 ]
 
 
