@@ -480,3 +480,20 @@ def test_deleting_a_span_removes_its_relations_and_says_so(client, article, said
     assert "Its relation (SAID_BY) was removed with it." in response.content.decode()
     assert not Relation.objects.filter(annotation=said_by, removed_in__isnull=True).exists()
     assert not Span.objects.filter(pk=observatory, removed_in__isnull=True).exists()
+
+
+def test_removing_a_relation_with_a_plain_form_redirects_back(client, article, said_by):
+    relation = Relation.objects.get(annotation=said_by)
+    response = client.post(relation_delete_url(article, relation.pk), form(1), follow=True)
+    assert response.redirect_chain == [(f"/articles/{article.pk}/", 302)]
+    assert "Relation removed." in response.content.decode()
+    assert version_of(said_by) == 2
+
+
+def test_a_refused_plain_form_shows_the_page_with_the_reason(client, article, said_by):
+    response = client.post(
+        attributes_url(article, span_id(said_by, SIX)), form(1, **{"attr-low": "six"})
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "<html" in html and 'id="workspace"' in html
+    assert "Not saved." in html and "Low must be a whole number" in html
