@@ -55,6 +55,7 @@ export function marksIn(para, skip = () => false) {
           continued: el.classList.contains("cont"),
           attrs: {
             label: el.dataset.label,
+            classes: [...el.classList].filter((c) => !DRAWN.has(c) && !c.startsWith("lbl-")),
             spanStart: el.dataset.start,
             spanEnd: el.dataset.end,
             span: el.dataset.span || "",
@@ -69,11 +70,16 @@ export function marksIn(para, skip = () => false) {
   return [...found.values()];
 }
 
-function openTag(mark, continued) {
+// Classes the drawing itself gives (or the page's state), as opposed to a span's own.
+const DRAWN = new Set(["span", "cont", "twin", "pending", "selected", "flash"]);
+
+function openTag(mark, continued, twin) {
   const a = mark.attrs;
-  const classes = ["span", `lbl-${a.label}`];
+  const classes = ["span", `lbl-${a.label}`, ...(a.classes || [])];
   if (a.pending) classes.push("pending");
   if (continued) classes.push("cont");
+  // Exactly over the mark around it: the stylesheet shows both colours (as the server marks it).
+  if (twin) classes.push("twin");
   let tag = `<mark class="${escapeAttr(classes.join(" "))}" data-label="${escapeAttr(a.label)}"`;
   if (a.spanStart !== undefined && a.spanStart !== "") tag += ` data-start="${escapeAttr(String(a.spanStart))}"`;
   if (a.spanEnd !== undefined && a.spanEnd !== "") tag += ` data-end="${escapeAttr(String(a.spanEnd))}"`;
@@ -126,7 +132,9 @@ export function renderParagraph(text, marks) {
       ([a], [b]) => b.end - a.end || a.start - b.start || cmp(a.attrs.label, b.attrs.label) || cmp(a.key, b.key),
     );
     for (const [m, continued] of opening) {
-      out.push(openTag(m, continued));
+      const around = stack[stack.length - 1];
+      const twin = !!around && around.start === m.start && around.end === m.end;
+      out.push(openTag(m, continued, twin));
       stack.push(m);
     }
   }

@@ -271,3 +271,36 @@ def test_the_page_snaps_selections_exactly_as_the_server_does(page):
         expected = snap_to_words(text, start, end)
         got = (from_utf16(text, js_start), from_utf16(text, js_end))
         assert got == expected, (text, text[start:end], text[slice(*got)], text[slice(*expected)])
+
+
+def test_the_page_redraws_a_paragraph_exactly_as_the_server_draws_it(page, article, editor):
+    """Painting redraws paragraphs with static/js/paragraphs.js from the marks they hold:
+    nested, crossing and cross-paragraph spans come out as annotate/highlight.py drew them."""
+    iraq = TEXT.index("Iraq's")
+    town = TEXT.index("the town")
+    make_annotation(
+        article,
+        editor,
+        [
+            (iraq, iraq + len("Iraq's Prime Minister Mustafa al-Kadhemi"), "ACTOR"),
+            (iraq, iraq + 4, "LOCATION"),
+            (town, iraq + 4, "SOURCE"),  # crosses the ACTOR
+            (TEXT.index("a war monitor"), TEXT.index("The coalition") + 3, "CASUALTY"),
+            (TEXT.index("Al-Mayadeen"), TEXT.index("Al-Mayadeen") + 11, "LOCATION"),
+            (TEXT.index("Al-Mayadeen"), TEXT.index("Al-Mayadeen") + 11, "ACTOR"),  # twins
+        ],
+    )
+    page.reload()
+    same = page.evaluate(
+        """async () => {
+          const { marksIn, renderParagraph } = await import("/static/js/paragraphs.js");
+          const template = document.createElement("template");
+          return [...document.querySelectorAll("#article-text .para")].map((para) => {
+            template.innerHTML = renderParagraph(para.textContent, marksIn(para));
+            return template.innerHTML === para.innerHTML;
+          });
+        }"""
+    )
+    assert same and all(same)
+    assert page.locator("#article-text mark").count() >= 8  # split fragments included
+    assert page.locator("#article-text mark.twin").count() == 1
