@@ -5,6 +5,7 @@ dialog and paragraphs; "Mark final" warns about such spans; the API stores them 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -13,10 +14,10 @@ from annotate.highlight import Mark, paragraphs, render, render_paragraph
 from annotate.models import Annotation, Role
 from annotate.offsets import to_utf16
 from annotate.services import labelling
-from annotate.services.annotations import SpanInput, gold_for, save_annotation
+from annotate.services.annotations import SpanInput, annotation_for, gold_for, save_annotation
 from annotate.services.labelling import NeedsConfirmation
 
-from .factories import make_annotation, make_article
+from .factories import make_annotation, make_article, make_attribute
 
 TEXT = (
     "Pro-Iranian militias exchanged fire with a US-led coalition in Syria 🚀 on Monday.\n\n"
@@ -297,3 +298,21 @@ def test_a_span_across_paragraphs_keeps_its_offsets_in_every_part():
     assert render_paragraph(text, second, [mark]).startswith(
         '<mark class="span lbl-ACTOR cont" data-label="ACTOR" data-start="4" data-end="13" '
     )
+
+
+def test_the_answer_shows_facts_as_the_workspace_does(client, project, article, editor):
+    make_attribute(project, "CASUALTY", "low", "integer", min=0)
+    start = TEXT.index("Pro-Iranian militias")
+    save_annotation(
+        annotation=annotation_for(article, editor),
+        author=editor,
+        role=Role.EDITOR,
+        base_version=0,
+        spans=[SpanInput(start, start + 20, "CASUALTY", attributes={"low": 4})],
+    )
+    data = add(client, article, "coalition", "CASUALTY", base=1).json()
+    [paragraph] = data["paragraphs"]
+    workspace = client.get(f"/articles/{article.pk}/", **HX).content.decode()
+    old_title = re.search(r'title="(CASUALTY: Pro-Iranian militias[^"]*)"', workspace)[1]
+    assert "4" in old_title and f'title="{old_title}"' in paragraph["html"]
+    assert "attributes not given" in data["item"]["html"]  # the new span has none yet

@@ -423,23 +423,31 @@ def _added_span_answer(
     version = result.version
     if result.merged or (version is not None and not result.created):
         return None
+    labels = list(article.project.labels.all())
     if version is not None and result.spans:
         # The write answers with the current spans, and its version is the one to undo.
-        rows = [(r.id, r.start, r.end, r.label, r.text) for r in result.spans]
+        ids = {label.key: label.pk for label in labels}
+        rows = [
+            labelling.SpanRow(r.id, r.start, r.end, r.label, ids[r.label], r.text, r.attributes)
+            for r in result.spans
+        ]
         undo = labelling.UndoStep(version.number, version.number - 1, version.summary or {})
     else:  # nothing changed: the span was there already
-        current = labelling.current_span_rows(annotation, article.project.labels.all())
-        rows = [(r.pk, r.start, r.end, r.label, r.text) for r in current]
+        rows = labelling.current_span_rows(annotation, labels)
         undo = labelling.undo_step_for(annotation)
-    new = next(r for r in rows if r[1:4] == tuple(span.key))
+    new = next(r for r in rows if (r.start, r.end, r.label) == span.key)
     text = article.text
     touched = highlight.paragraphs_between(text, span.start, span.end)
     lo, hi = touched[0].start, touched[-1].end
-    marks = [_mark(*r) for r in rows if r[1] < hi and r[2] > lo]
+    shown = [r for r in rows if r.start < hi and r.end > lo]
+    # Facts of the spans drawn again (their marks' titles) and of the new one (its item).
+    facts = page_facts.page_facts(annotation, article.project_id, shown)
+    marks = [
+        _mark(r.pk, r.start, r.end, r.label, r.text, facts.summaries.get(r.pk, "")) for r in shown
+    ]
     # The list shows a label's spans in text order: the new one follows the last one before it.
-    before = [r for r in rows if r[3] == new[3] and (r[1], -r[2]) < (new[1], -new[2])]
-    after = max(before, key=lambda r: (r[1], -r[2]))[0] if before else None
-    count = sum(1 for r in rows if r[3] == new[3])
+    before = [r for r in rows if r.label == new.label and (r.start, -r.end) < (new.start, -new.end)]
+    after = max(before, key=lambda r: (r.start, -r.end)).pk if before else None
     context = {
         "article": article,
         "annotation": annotation,
@@ -449,13 +457,20 @@ def _added_span_answer(
         "notice": notice,
         "keys": {"undo": uuid.uuid4(), "submit": uuid.uuid4()},
     }
-    item = labelling.SpanRow(new[0], new[1], new[2], new[3], 0, new[4])  # label_id: unused
+    span_url = reverse("span-add", args=[article.pk])
+    relation_url = reverse("relation-add", args=[article.pk])
     response = JsonResponse(
         {
             "version": annotation.version,
             "created": version is not None,
             "notice": notice,
-            "span": dict(zip(("id", "start", "end", "label", "text"), new, strict=True)),
+            "span": {
+                "id": new.pk,
+                "start": new.start,
+                "end": new.end,
+                "label": new.label,
+                "text": new.text,
+            },
             "paragraphs": [
                 {
                     "index": p.index,
@@ -465,10 +480,10 @@ def _added_span_answer(
                 for p in touched
             ],
             "item": {
-                "label": new[3],
-                "html": span_items([item], new[3], reverse("span-add", args=[article.pk])),
+                "label": new.label,
+                "html": span_items([new], new.label, span_url, facts, relation_url),
                 "after": after,
-                "count": count,
+                "count": sum(1 for r in rows if r.label == new.label),
             },
             "count": len(rows),
             "statusbar": render_to_string("labelling/article.html#statusbar", context, request),
