@@ -369,3 +369,19 @@ def test_deleting_the_article_takes_its_relations_along(article, editor):
     first_version(article, editor)
     article.delete()
     assert not Relation.objects.exists() and not Span.objects.exists()
+
+
+def test_restore_and_undo_reproduce_facts_the_schema_no_longer_fits(article, editor, project):
+    from annotate.models import RelationType
+
+    annotation = first_version(article, editor)
+    save(annotation, editor, [span(FIGURE, {}), span(MINISTRY), span(TUESDAY)], [])
+    project.labels.get(key="CASUALTY").attributes.filter(key="low").delete()
+    RelationType.objects.get(key="SAID_BY").to_labels.set(project.labels.filter(key="ACTOR"))
+    restore_version(
+        annotation=annotation, author=editor, role=Role.EDITOR, number=1, base_version=2
+    )
+    assert full_state_of(annotation) == full_state_of(annotation, 1)
+    save(annotation, editor, [span(FIGURE, {}), span(MINISTRY), span(TUESDAY)], [])
+    labelling.undo(article=article, author=editor, role=Role.EDITOR, base_version=4)
+    assert full_state_of(annotation_for(article, editor)) == full_state_of(annotation, 1)

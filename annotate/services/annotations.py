@@ -375,6 +375,7 @@ def save_annotation(
     restored_from: int | None = None,
     allow_merge: bool = False,
     extra_summary: Mapping[str, object] | None = None,
+    stored_facts: bool = False,
 ) -> SaveResult:
     """Replace the annotation's content (spans, their attributes, relations), making version
     ``base_version + 1``.
@@ -385,6 +386,9 @@ def save_annotation(
       indexes into `spans` (``RelationInput``) or by their ends (``RelationKey``).
     - Required attributes are enforced when submitting (``status`` submitted) and when
       making the gold final.
+    - ``stored_facts``: the attributes and relations (``RelationKey``) come from a stored
+      version (restore, undo) and are reproduced as they are, not checked again against a
+      schema that may have changed since.
     - A stale ``base_version`` raises StaleVersion (nothing written), unless ``allow_merge``
       and nothing the concurrent versions changed overlaps anything we changed: then our
       change is applied on top of theirs (``versioning.merge_states``) and ``merged`` is set.
@@ -394,8 +398,9 @@ def save_annotation(
       makes no version and returns the current state.
     """
     write = _check_write(
-        annotation, author, role, base_version, spans, relations, status, final, note, request_key
-    )
+        annotation, author, role, base_version, spans, relations, status, note, request_key,
+        stored_facts,
+    )  # fmt: skip
     with transaction.atomic():
         # Lock the head row: concurrent writers to one annotation queue here (PostgreSQL
         # row lock; SQLite's IMMEDIATE transactions serialise all writers anyway). The
@@ -433,9 +438,9 @@ def _check_write(
     spans: Iterable[SpanInput],
     relations: Iterable[RelationInput | RelationKey] | None,
     status: str | None,
-    final: bool | None,
     note: str,
     request_key: uuid.UUID | str | None,
+    stored_facts: bool,
 ) -> _Write:
     """Every check that needs no lock: arguments, spans, facts, the caller's rights."""
     spans = list(spans)
@@ -443,12 +448,34 @@ def _check_write(
     key = _as_uuid(request_key)
     labels = validate_spans(annotation.article, spans)
     facts = load_facts(annotation.article.project_id)
-    attributes = _check_attributes(spans, facts)
-    checked = None if relations is None else _check_relations(spans, relations, facts)
+    if stored_facts:
+        attributes, checked = _stored_facts(spans, relations)
+    else:
+        attributes = _check_attributes(spans, facts)
+        checked = None if relations is None else _check_relations(spans, relations, facts)
     check_may_write(annotation, author, role)
     sources = {s.key: s.source for s in spans if s.source is not None}
     _check_sources(annotation, sources)
     return _Write(spans, labels, facts, sources, attributes, checked, key)  # type: ignore[arg-type]
+
+
+def _stored_facts(
+    spans: list[SpanInput], relations: Iterable[RelationInput | RelationKey] | None
+) -> tuple[dict[SpanKey, dict], frozenset[RelationKey] | None]:
+    """Attributes and relations of a stored version, as they were (relations whose ends are
+    among the spans)."""
+    attributes = {
+        s.key: {k: v for k, v in s.attributes.items() if v is not None}
+        for s in spans
+        if isinstance(s.attributes, Mapping)
+    }
+    if relations is None:
+        return attributes, None
+    keys = {s.key for s in spans}
+    kept = frozenset(
+        r for r in relations if isinstance(r, RelationKey) and {r.from_span, r.to_span} <= keys
+    )
+    return attributes, kept
 
 
 def _check_attributes(spans: list[SpanInput], schema: ProjectFacts) -> dict[SpanKey, dict]:
@@ -912,6 +939,7 @@ def restore_version(
         base_version=base_version,
         spans=spans,
         relations=full_state_of(annotation, number).relations,
+        stored_facts=True,
         note=note or f"Restored version {number}",
         request_key=request_key,
         restored_from=number,

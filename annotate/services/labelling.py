@@ -800,6 +800,7 @@ def undo(
         ],
         key,
         relations=target.relations,
+        stored_facts=True,
         note=UNDO_NOTE,
         restored_from=step.target,
     )
