@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import AttributeDefinition, Relation, RelationType
+from annotate.services import schema
 from annotate.services.annotations import (
     RelationInput,
     SpanInput,
@@ -268,3 +269,16 @@ def test_an_unused_relation_type_is_removed(manager, project, said_by):
     response = login(manager).post(schema_url(project, "schema-relation-type-remove", said_by.pk))
     assert response.status_code == 302
     assert not RelationType.objects.exists()
+
+
+def test_changing_an_attribute_removed_meanwhile_does_not_bring_it_back(manager, project, kind):
+    client = login(manager)
+    url = schema_url(project, "schema-attribute", kind.pk)
+    client.get(url)
+    AttributeDefinition.objects.filter(pk=kind.pk).delete()
+    data = {"key": "kind", "name": "Kind", "type": "choice", "choices": "killed"}
+    response = client.post(url, data)
+    assert response.status_code == 404
+    with pytest.raises(schema.RemovedMeanwhile, match="removed meanwhile"):
+        schema.save_attribute(label=kind.label, spec=kind.spec(), attribute=kind)
+    assert not AttributeDefinition.objects.exists()

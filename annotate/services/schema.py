@@ -49,6 +49,12 @@ class InUse(AnnotationError):
     status = 409
 
 
+class RemovedMeanwhile(AnnotationError):
+    """The definition being changed was removed by another request; nothing was written."""
+
+    status = 409
+
+
 @dataclass(frozen=True)
 class RelationTypeInput:
     """A relation type as a manager gives it; no label keys on a side means any label."""
@@ -138,6 +144,12 @@ def _lock(project: Project) -> None:
     Project.objects.select_for_update().filter(pk=project.pk).exists()
 
 
+def _check_still_there(model, pk: int, what: str) -> None:
+    """A change to a definition someone removed meanwhile would bring it back: refuse."""
+    if not model.objects.filter(pk=pk).exists():
+        raise RemovedMeanwhile(f"The {what} was removed meanwhile; nothing was saved.")
+
+
 # --- usage --------------------------------------------------------------------------------
 
 
@@ -174,6 +186,7 @@ def save_attribute(
         _lock(label.project)
         others = AttributeDefinition.objects.filter(label=label)
         if attribute is not None:
+            _check_still_there(AttributeDefinition, attribute.pk, f"attribute {attribute.key}")
             others = others.exclude(pk=attribute.pk)
         existing = list(others.values_list("key", "order"))
         if spec.key in {key for key, _ in existing}:
@@ -236,6 +249,7 @@ def save_relation_type(
         _refuse(relation_type_problems(relation, set(labels)), f"Relation type {relation.key}")
         others = RelationType.objects.filter(project=project)
         if relation_type is not None:
+            _check_still_there(RelationType, relation_type.pk, f"relation type {relation_type.key}")
             others = others.exclude(pk=relation_type.pk)
         existing = list(others.values_list("key", "order"))
         if relation.key in {key for key, _ in existing}:
