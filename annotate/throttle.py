@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -104,7 +104,13 @@ def is_blocked(scope: str, ident: str, limit: int = LOGIN_ATTEMPTS) -> bool:
 
 
 def purge_expired() -> int:
-    deleted, _ = ThrottleCounter.objects.filter(expires_at__lte=timezone.now()).delete()
+    """Delete the counters whose window has ended. Best effort: two purges at once may
+    deadlock on PostgreSQL, and then one gives way (the next purge deletes what it left)."""
+    try:
+        with transaction.atomic():
+            deleted, _ = ThrottleCounter.objects.filter(expires_at__lte=timezone.now()).delete()
+    except DatabaseError:
+        return 0
     return deleted
 
 
