@@ -11,7 +11,7 @@ import pytest
 
 from annotate.models import Annotation, Role
 from annotate.offsets import from_utf16, snap_to_words
-from annotate.services.annotations import SpanInput, annotation_for, save_annotation
+from annotate.services.annotations import SpanInput, annotation_for, gold_for, save_annotation
 
 from ..factories import make_annotation, make_article
 from .test_labelling_browser import (
@@ -304,3 +304,35 @@ def test_the_page_redraws_a_paragraph_exactly_as_the_server_draws_it(page, artic
     assert same and all(same)
     assert page.locator("#article-text mark").count() >= 8  # split fragments included
     assert page.locator("#article-text mark.twin").count() == 1
+
+
+def test_mark_final_lists_suspect_gold_spans_and_asks_first(
+    new_page, log_in, project, article, editor, reviewer
+):
+    make_annotation(article, editor, [(0, 20, "ACTOR")], submit=True)
+    gold = gold_for(article)
+    save_annotation(
+        annotation=gold,
+        author=reviewer,
+        role=Role.REVIEWER,
+        base_version=0,
+        spans=[SpanInput(0, len(TEXT) - 1, "CASUALTY")],  # a stray drag over the article
+    )
+    page = new_page()
+    log_in(page, reviewer)
+    page.goto(f"/articles/{article.pk}/review/")
+    warning = page.locator("#suspect-spans")
+    assert "1 gold span looks like a slip" in warning.text_content()
+    assert f"characters 0–{len(TEXT) - 1}" in warning.text_content()
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.click("button:has-text('Mark final anyway')")
+    page.wait_for_timeout(300)
+    assert asked and "Mark the gold final anyway?" in asked[0]
+    gold.refresh_from_db()
+    assert not gold.final
