@@ -12,10 +12,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from rest_framework.authtoken.views import ObtainAuthToken
 
 from annotate import throttle
 from annotate.models import ThrottleCounter
@@ -119,25 +121,31 @@ def test_the_admin_password_change_still_works(staff):
     assert staff.check_password(new)
 
 
-def _routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+def _routes(resolver: URLResolver, prefix: str = "") -> list[tuple[str, object]]:
     found = []
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             found += _routes(pattern, route)
         elif isinstance(pattern, URLPattern):
-            found.append(route)
+            found.append((route, pattern.callback))
     return found
 
 
+def _takes_a_password(route: str, callback) -> bool:
+    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    password_views = (auth_views.LoginView, auth_views.PasswordChangeView, ObtainAuthToken)
+    if isinstance(view, type) and issubclass(view, password_views):
+        return True
+    return ("login" in route or "password" in route) and "done" not in route
+
+
 def test_every_route_that_takes_a_password_is_one_tested_here():
-    """A new login or password route (a package's, the browsable API's) fails this test
-    until a test above drives it."""
+    """A new login, password or token-for-password route (a package's, DRF's browsable API
+    login, obtain_auth_token) fails this test until a test above drives it."""
     tested = {"login/", "admin/login/", "admin/password_change/"}
     taking = {
-        route
-        for route in _routes(get_resolver())
-        if ("login" in route or "password" in route) and "done" not in route
+        route for route, callback in _routes(get_resolver()) if _takes_a_password(route, callback)
     }
     # The admin's "set a user's password" form takes no old password: nothing to guess.
     taking.discard("admin/auth/user/<id>/password/")
