@@ -435,7 +435,9 @@ def _added_span_answer(
     else:  # nothing changed: the span was there already
         rows = labelling.current_span_rows(annotation, labels)
         undo = labelling.undo_step_for(annotation)
-    new = next(r for r in rows if (r.start, r.end, r.label) == span.key)
+    new = next((r for r in rows if (r.start, r.end, r.label) == span.key), None)
+    if new is None:  # not there after all (cannot happen after a write): show everything
+        return None
     text = article.text
     touched = highlight.paragraphs_between(text, span.start, span.end)
     lo, hi = touched[0].start, touched[-1].end
