@@ -29,10 +29,11 @@ def version_summary(summary: dict) -> str:
 
 @register.filter
 def attributes_text(values: dict | None) -> str:
-    """A span's attribute values in a line: ``kind: wounded · low: 6 · confirmed: yes``."""
+    """A span's attribute values in a line, by key: ``confirmed: yes · kind: wounded · low: 6``
+    (sorted: PostgreSQL's jsonb does not keep the order they were given in)."""
     if not values:
         return ""
-    return " · ".join(f"{key}: {_value_text(value)}" for key, value in values.items())
+    return " · ".join(f"{key}: {_value_text(value)}" for key, value in sorted(values.items()))
 
 
 @register.filter
