@@ -316,3 +316,9 @@ def test_the_answer_shows_facts_as_the_workspace_does(client, project, article, 
     old_title = re.search(r'title="(CASUALTY: Pro-Iranian militias[^"]*)"', workspace)[1]
     assert "4" in old_title and f'title="{old_title}"' in paragraph["html"]
     assert "attributes not given" in data["item"]["html"]  # the new span has none yet
+
+
+def test_managers_set_the_length_limit_in_the_admin(project, admin_user, client_for):
+    html = client_for(admin_user).get(f"/admin/annotate/project/{project.pk}/change/")
+    assert 'name="long_span_chars"' in html.content.decode()
+    assert 'value="150"' in html.content.decode()

@@ -180,6 +180,7 @@ class ProjectAdmin(admin.ModelAdmin):
             "Workflow",
             {"fields": ["reviewable_after", "assignment_timeout_hours", "anonymous_review"]},
         ),
+        ("Labelling page", {"fields": ["long_span_chars"]}),
         ("Guidelines", {"fields": ["guidelines", "guidelines_preview"]}),
     ]
     inlines = [LabelInline, RelationTypeInline, MembershipInline]
