@@ -1,6 +1,8 @@
-"""Agreement at scale: a synthetic project of 10,000 articles × 3 editors × 40 spans.
+"""Agreement at scale: a synthetic project of 10,000 articles × 3 editors × 40 spans, with
+20 relations per annotation and attribute values on every casualty figure.
 
     .venv/bin/python bench/agreement.py [--articles N] [--editors M] [--spans S]
+        [--relations R] [--db-recompute]
 
 Prints (no assertions):
 1. the full recompute from spans in memory (both units, plus the editor-group totals):
@@ -9,8 +11,12 @@ Prints (no assertions):
    aims, under 5 s and 500 MB, are for the whole command, database included: the
    benchmark suite runs it, ``manage.py recompute_agreement``, on 10,000 imported
    articles);
-2. the report from stored statistics in a temporary SQLite database (aim: under 200 ms),
-   unfiltered and with an editor and a label filter.
+2. the same for agreement on facts (relation and attribute statistics, scores, totals);
+3. the report from stored statistics (spans and facts) in a temporary SQLite database
+   (aim: under 200 ms), unfiltered and with an editor and a label filter;
+4. with ``--db-recompute``, the whole recompute as the command runs it (``recompute_project``:
+   reading spans, relations and attributes from the database, computing, writing rows and
+   totals; aim: under 10 s) on that SQLite database, after storing the annotations.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from annotate.agreement import facts as agreement_facts  # noqa: E402
 from annotate.agreement import stats as agreement_stats  # noqa: E402
 from annotate.agreement.units import UNITS  # noqa: E402
 
@@ -41,13 +48,22 @@ TEXT_SAMPLE = (
     "al-Assad's spokesman Reuters according to witnesses two three children"
 )
 WORDS = TEXT_SAMPLE.split(" ")
+CASUALTY = LABELS.index("CASUALTY")
+RELATION_TYPES = ["SAID_BY", "LOCATED_IN", "PART_OF"]
+KINDS = ["killed", "wounded", "missing"]
 
 
-def synthetic(n_articles: int, n_editors: int, n_spans: int, seed: int = 0):
-    """Articles of ~500 words; editors share most spans, with jitter, relabels and misses."""
+def synthetic(n_articles: int, n_editors: int, n_spans: int, n_relations: int = 0, seed: int = 0):
+    """Articles of ~500 words; editors share most spans, with jitter, relabels and misses.
+
+    Returns the articles and, per article, each editor's facts (label and relation type
+    indices stand for ids): `n_relations` relations drawn from a shared list (each editor
+    keeps 90 %, and loses those whose ends it missed), and on each casualty figure a kind
+    (80 % the shared one) and a low figure (85 % the shared one)."""
     rng = np.random.default_rng(seed)
     vocab = np.array(WORDS)
     articles = []
+    facts = []
     words = rng.integers(0, len(vocab), size=(n_articles, 500))
     for key in range(n_articles):
         text = " ".join(vocab[words[key]])
@@ -55,7 +71,12 @@ def synthetic(n_articles: int, n_editors: int, n_spans: int, seed: int = 0):
         starts = np.sort(rng.integers(0, length - 40, n_spans))
         widths = rng.integers(3, 30, n_spans)
         labels = rng.integers(0, len(LABELS), n_spans)
+        links = rng.integers(0, n_spans, size=(n_relations, 2))
+        types = rng.integers(0, len(RELATION_TYPES), n_relations)
+        kinds = rng.integers(0, len(KINDS), n_spans)
+        lows = rng.integers(1, 50, n_spans)
         editors = []
+        editor_facts = []
         for editor in range(n_editors):
             jitter = rng.integers(-3, 4, n_spans) * (rng.random(n_spans) < 0.25)
             s = np.clip(starts + jitter, 0, length - 1)
@@ -67,13 +88,57 @@ def synthetic(n_articles: int, n_editors: int, n_spans: int, seed: int = 0):
                     editor + 1, 1, s[keep].tolist(), e[keep].tolist(), lab[keep].tolist()
                 )
             )
+            own_kind = np.where(rng.random(n_spans) < 0.8, kinds, rng.integers(0, 3, n_spans))
+            own_low = np.where(rng.random(n_spans) < 0.85, lows, rng.integers(1, 50, n_spans))
+            spans = [
+                (
+                    int(s[i]),
+                    int(e[i]),
+                    int(lab[i]),
+                    {"kind": KINDS[own_kind[i]], "low": int(own_low[i])},
+                )
+                for i in np.flatnonzero(keep & (lab == CASUALTY))
+            ]
+            chosen = (rng.random(n_relations) < 0.9) & keep[links[:, 0]] & keep[links[:, 1]]
+            relations = {
+                (
+                    int(types[r]),
+                    int(s[a]),
+                    int(e[a]),
+                    int(lab[a]),
+                    int(s[b]),
+                    int(e[b]),
+                    int(lab[b]),
+                )
+                for r, (a, b) in enumerate(links.tolist())
+                if chosen[r] and a != b
+            }
+            editor_facts.append(
+                agreement_facts.EditorFacts(editor + 1, 1, sorted(relations), spans)
+            )
         articles.append(agreement_stats.ArticleSpans(key, text, editors))
-    return articles
+        facts.append(editor_facts)
+    return articles, facts
 
 
 def recompute(articles) -> tuple[dict[str, list[dict]], dict]:
     """Everything the recompute command derives: per-article statistics and group totals."""
     return agreement_stats.compute_with_totals(articles, len(LABELS), UNITS)
+
+
+def recompute_facts(facts) -> tuple[list, dict]:
+    """Everything the recompute derives for facts: per-article statistics and scores, and
+    group totals."""
+    rows = []
+    totals: dict[tuple, dict] = {}
+    for editors in facts:
+        stats = agreement_facts.article_stats(editors)
+        rows.append((stats, agreement_facts.article_score(stats)))
+        group = tuple(stats["editors"])
+        totals[group] = agreement_facts.add_into(
+            totals.get(group), agreement_facts.contribution(stats)
+        )
+    return rows, totals
 
 
 def recompute_rows(articles) -> int:
@@ -98,7 +163,84 @@ def timed(label: str, function, *args, repeat: int = 1):
     return result
 
 
-def store_and_report(articles, computed, totals) -> None:
+def with_ids(facts, label_ids: list[int], type_ids: list[int]) -> list:
+    """The synthetic facts with the database's label and relation type ids."""
+
+    def relation(r: tuple) -> tuple:
+        t, fs, fe, fl, ts, te, tl = r
+        return (type_ids[t], fs, fe, label_ids[fl], ts, te, label_ids[tl])
+
+    return [
+        [
+            agreement_facts.EditorFacts(
+                e.editor,
+                e.version,
+                [relation(r) for r in e.relations],
+                [(s, end, label_ids[lab], values) for s, end, lab, values in e.spans],
+            )
+            for e in editors
+        ]
+        for editors in facts
+    ]
+
+
+def store_annotations(project, ids, articles, facts, label_ids, type_ids, users) -> None:
+    """The annotations themselves (submitted, version 1), their spans with attribute values
+    and their relations, as the recompute command reads them."""
+    from annotate.models import Annotation, Relation, Span
+
+    annotations = Annotation.objects.bulk_create(
+        [
+            Annotation(
+                article_id=article_id,
+                annotator=users[e.editor - 1],
+                kind=Annotation.Kind.EDITOR,
+                status=Annotation.Status.SUBMITTED,
+                version=1,
+            )
+            for article_id, article in zip(ids, articles, strict=True)
+            for e in article.editors
+        ],
+        batch_size=2000,
+    )
+    spans, relations = [], []
+    owners = iter(annotations)
+    for article, editors in zip(articles, facts, strict=True):
+        text = article.text
+        for e, f in zip(article.editors, editors, strict=True):
+            annotation = next(owners)
+            values = {(s, end, lab): v for s, end, lab, v in f.spans}
+            for s, end, lab in zip(e.starts, e.ends, e.labels, strict=True):
+                spans.append(
+                    Span(
+                        annotation=annotation,
+                        start=s,
+                        end=end,
+                        label_id=label_ids[lab],
+                        text=text[s:end],
+                        attributes=values.get((s, end, label_ids[lab]), {}),
+                        added_in=1,
+                    )
+                )
+            for t, fs, fe, fl, ts, te, tl in f.relations:
+                relations.append(
+                    Relation(
+                        annotation=annotation,
+                        type_id=t,
+                        from_start=fs,
+                        from_end=fe,
+                        from_label_id=fl,
+                        to_start=ts,
+                        to_end=te,
+                        to_label_id=tl,
+                        added_in=1,
+                    )
+                )
+    Span.objects.bulk_create(spans, batch_size=5000, ignore_conflicts=True)
+    Relation.objects.bulk_create(relations, batch_size=5000, ignore_conflicts=True)
+
+
+def store_and_report(articles, computed, totals, facts, db_recompute: bool) -> None:
     database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ.setdefault("DEBUG", "1")
@@ -109,8 +251,18 @@ def store_and_report(articles, computed, totals) -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from annotate.models import AgreementTotal, Article, ArticleAgreement, Label, Project
-    from annotate.services.agreement import _rows, project_report
+    from annotate.models import (
+        AgreementTotal,
+        Article,
+        ArticleAgreement,
+        ArticleFactAgreement,
+        AttributeDefinition,
+        FactAgreementTotal,
+        Label,
+        Project,
+        RelationType,
+    )
+    from annotate.services.agreement import _rows, project_report, recompute_project
 
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name="Bench", slug="bench")
@@ -118,6 +270,16 @@ def store_and_report(articles, computed, totals) -> None:
         Label.objects.create(project=project, key=key, name=key, order=i).pk
         for i, key in enumerate(LABELS)
     ]
+    casualty = labels[CASUALTY]
+    AttributeDefinition.objects.create(
+        label_id=casualty, key="kind", name="Kind", type="choice", choices=KINDS
+    )
+    AttributeDefinition.objects.create(label_id=casualty, key="low", name="Low", type="integer")
+    types = [
+        RelationType.objects.create(project=project, key=key, name=key, order=i).pk
+        for i, key in enumerate(RELATION_TYPES)
+    ]
+    facts = with_ids(facts, labels, types)
     n_editors = len(articles[0].editors)
     users = [
         get_user_model().objects.create(username=f"editor{i + 1}", id=i + 1)
@@ -154,6 +316,33 @@ def store_and_report(articles, computed, totals) -> None:
             for editors, total in groups.items()
         ]
     )
+    fact_rows, fact_totals = recompute_facts(facts)
+    ArticleFactAgreement.objects.bulk_create(
+        [
+            ArticleFactAgreement(
+                article_id=article_id,
+                project=project,
+                editors=stats["editors"],
+                versions=stats["versions"],
+                stats=stats,
+                score=score,
+            )
+            for article_id, (stats, score) in zip(ids, fact_rows, strict=True)
+        ],
+        batch_size=1000,
+    )
+    FactAgreementTotal.objects.bulk_create(
+        [
+            FactAgreementTotal(
+                project=project,
+                group=",".join(map(str, group)),
+                editors=list(group),
+                articles=total["articles"],
+                stats=total,
+            )
+            for group, total in fact_totals.items()
+        ]
+    )
     print(f"{'store statistics in SQLite (not part of the aims)':<58} "
           f"{(time.perf_counter() - started) * 1000:9.1f} ms")  # fmt: skip
     two = [users[0].username, users[1].username]
@@ -176,6 +365,20 @@ def store_and_report(articles, computed, totals) -> None:
         lambda: project_report(project, article_ids=ids[:100]),
         repeat=3,
     )
+    result = project_report(project, articles_limit=10)
+    print(
+        f"  relation F1 exact {result['relations']['f1_exact']}, overlap "
+        f"{result['relations']['f1_overlap']}; CASUALTY.low alpha "
+        f"{result['attributes']['CASUALTY.low']['krippendorff_alpha']}"
+    )
+    if db_recompute:
+        started = time.perf_counter()
+        store_annotations(project, ids, articles, facts, labels, types, users)
+        print(f"{'store annotations, spans, relations (not part of the aims)':<58} "
+              f"{(time.perf_counter() - started) * 1000:9.1f} ms")  # fmt: skip
+        summary = timed("full recompute from the database (recompute_project)",
+                        recompute_project, project)  # fmt: skip
+        print(f"  {summary.compared} articles compared, {summary.groups} editor groups")
 
 
 def main() -> None:
@@ -183,11 +386,15 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--editors", type=int, default=3)
     parser.add_argument("--spans", type=int, default=40)
+    parser.add_argument("--relations", type=int, default=20)
+    parser.add_argument(
+        "--db-recompute", action="store_true", help="Also time the recompute from the database."
+    )
     parser.add_argument("--no-db", action="store_true", help="Skip the stored-report part.")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    articles = synthetic(args.articles, args.editors, args.spans)
+    articles, facts = synthetic(args.articles, args.editors, args.spans, args.relations)
     chars = sum(len(a.text) for a in articles)
     spans = sum(len(e.starts) for a in articles for e in a.editors)
     print(
@@ -224,8 +431,16 @@ def main() -> None:
           f"{(time.perf_counter() - started) * 1000:9.1f} ms "
           f"(CPU {(time.process_time() - cpu) * 1000:.0f} ms)")  # fmt: skip
 
+    relations = sum(len(e.relations) for editors in facts for e in editors)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    recompute_facts(facts)
+    print(f"{f'facts: {relations} relations, statistics + scores + totals':<58} "
+          f"{(time.perf_counter() - started) * 1000:9.1f} ms "
+          f"(CPU {(time.process_time() - cpu) * 1000:.0f} ms)")  # fmt: skip
+
     if not args.no_db:
-        store_and_report(articles, computed, totals)
+        store_and_report(articles, computed, totals, facts, args.db_recompute)
 
 
 if __name__ == "__main__":

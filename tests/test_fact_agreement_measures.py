@@ -160,3 +160,22 @@ class TestArticlesAndTotals:
         ]
         # Editors 1 and 2 only: all matched.
         assert facts.article_score(stats, kept={1, 2}) == 1.0
+
+
+def test_summing_in_place_gives_what_adding_gives():
+    said = rel(SAID_BY, FIGURE, OFFICIALS)
+    parts = [
+        facts.article_stats(
+            [
+                editor(1, [said], [(*FIGURE, {"kind": "killed", "low": n})]),
+                editor(2, [said][: n % 2], [(*FIGURE, {"kind": "wounded", "low": 3})]),
+            ]
+        )
+        for n in range(4)
+    ]
+    added = in_place = None
+    for part in parts:
+        added = facts.add(added, facts.contribution(part))
+        in_place = facts.add_into(in_place, facts.contribution(part))
+    assert in_place == added
+    assert parts[0]["relations"][0] == {f"{SAID_BY}:{CASUALTY}:{SOURCE}": [1, 0, 0, 0, 0]}

@@ -116,8 +116,46 @@ def triple_key(relation: RelationRow) -> str:
     return f"{relation[0]}:{relation[3]}:{relation[6]}"
 
 
-def _overlap(a: RelationRow, b: RelationRow) -> bool:
-    return a[1] < b[2] and b[1] < a[2] and a[4] < b[5] and b[4] < a[5]
+class _Indexed:
+    """One editor's facts arranged for comparing with every other editor of the article:
+    relations by triple, as a set, and attribute values by span."""
+
+    __slots__ = ("groups", "relations", "spans")
+
+    def __init__(self, relations: Iterable[RelationRow], spans: Iterable[SpanRow]) -> None:
+        self.relations = set(relations)
+        groups: dict[tuple[int, int, int], list[RelationRow]] = {}
+        for r in self.relations:
+            key = (r[0], r[3], r[6])
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [r]
+            else:
+                group.append(r)
+        self.groups = groups
+        self.spans = {(s, e, label): values for s, e, label, values in spans}
+
+
+def _relation_counts(a: _Indexed, b: _Indexed) -> dict[str, list[int]]:
+    result = {}
+    for key in a.groups.keys() | b.groups.keys():
+        mine = a.groups.get(key, ())
+        theirs = b.groups.get(key, ())
+        exact = over_a = over_b = 0
+        if mine and theirs:
+            matched_b = set()
+            for r in mine:
+                exact += r in b.relations
+                hit = False
+                for q in theirs:
+                    # Overlap: each end shares a character with the other's.
+                    if r[1] < q[2] and q[1] < r[2] and r[4] < q[5] and q[4] < r[5]:
+                        hit = True
+                        matched_b.add(q)
+                over_a += hit
+            over_b = len(matched_b)
+        result[f"{key[0]}:{key[1]}:{key[2]}"] = [len(mine), len(theirs), exact, over_a, over_b]
+    return result
 
 
 def relation_counts(
@@ -125,33 +163,20 @@ def relation_counts(
 ) -> dict[str, list[int]]:
     """Per triple ``"type:from label:to label"``: ``[relations of A, of B, exact matches,
     A's matched by overlap, B's matched by overlap]`` (module docstring)."""
-    groups: dict[str, tuple[set[RelationRow], set[RelationRow]]] = {}
-    for side, relations in enumerate((relations_a, relations_b)):
-        for relation in relations:
-            groups.setdefault(triple_key(relation), (set(), set()))[side].add(relation)
-    result = {}
-    for key, (a, b) in groups.items():
-        exact = len(a & b)
-        over_a = over_b = 0
-        if a and b:
-            matched_b: set[RelationRow] = set()
-            for ra in a:
-                hits = [rb for rb in b if _overlap(ra, rb)]
-                if hits:
-                    over_a += 1
-                    matched_b.update(hits)
-            over_b = len(matched_b)
-        result[key] = [len(a), len(b), exact, over_a, over_b]
-    return result
+    return _relation_counts(_Indexed(relations_a, ()), _Indexed(relations_b, ()))
 
 
 def value_code(value: object) -> str:
-    """The JSON text of an attribute value: the key of its count, and what equality means."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """The key of an attribute value in the counts, and what equality means: ``true`` and
+    ``false`` for yes/no, the digits of an integer, ``:`` and the text of a text or choice,
+    ``~`` and the JSON of anything else (values stored before a schema change)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return ":" + value
+    return "~" + json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def new_attribute_entry() -> list:
@@ -170,29 +195,41 @@ def count_value_pair(entry: list, x: object, y: object) -> None:
     counts = entry[VALUES]
     counts[cx] = counts.get(cx, 0) + 1
     counts[cy] = counts.get(cy, 0) + 1
-    if _is_integer(x) and _is_integer(y):
+    if type(x) is int and type(y) is int:
         entry[INT_PAIRS] += 1
         entry[TOTAL] += x + y
         entry[SQUARES] += x * x + y * y
         entry[DIFFERENCES] += (x - y) * (x - y)
 
 
-def attribute_counts(spans_a: Iterable[SpanRow], spans_b: Iterable[SpanRow]) -> dict[str, list]:
-    """Per attribute ``"<label id>:<key>"``: the statistics of the spans both editors marked
-    identically (module docstring)."""
-    by_key = {(s, e, label): values for s, e, label, values in spans_a}
+def _attribute_counts(a: _Indexed, b: _Indexed) -> dict[str, list]:
     result: dict[str, list] = {}
-    for s, e, label, values_b in spans_b:
-        values_a = by_key.get((s, e, label))
-        if values_a is None:
+    if len(b.spans) < len(a.spans):
+        a, b, swapped = b, a, True
+    else:
+        swapped = False
+    for span, values_a in a.spans.items():
+        values_b = b.spans.get(span)
+        if values_b is None:
             continue
-        for name in sorted(set(values_a) | set(values_b)):
+        if swapped:
+            values_a, values_b = values_b, values_a
+        for name in values_a.keys() | values_b.keys():
             x, y = values_a.get(name), values_b.get(name)
             if x is None and y is None:
                 continue
-            entry = result.setdefault(f"{label}:{name}", new_attribute_entry())
+            key = f"{span[2]}:{name}"
+            entry = result.get(key)
+            if entry is None:
+                entry = result[key] = [0, 0, 0, 0, 0, 0, 0, {}]
             count_value_pair(entry, x, y)
     return result
+
+
+def attribute_counts(spans_a: Iterable[SpanRow], spans_b: Iterable[SpanRow]) -> dict[str, list]:
+    """Per attribute ``"<label id>:<key>"``: the statistics of the spans both editors marked
+    identically (module docstring)."""
+    return _attribute_counts(_Indexed((), spans_a), _Indexed((), spans_b))
 
 
 # --- articles and totals -----------------------------------------------------------------
@@ -210,14 +247,13 @@ def article_stats(editors: Sequence[EditorFacts]) -> FactStats:
     """One article's statistics: per pair of editors (ids ascending, pairs in
     :func:`.stats.pair_indices` order) relation and attribute counts."""
     ordered = sorted(editors, key=lambda e: e.editor)
+    indexed = [_Indexed(e.relations, e.spans) for e in ordered]
     pairs = pair_indices(len(ordered))
     return {
         "editors": [e.editor for e in ordered],
         "versions": [e.version for e in ordered],
-        "relations": [
-            relation_counts(ordered[i].relations, ordered[j].relations) for i, j in pairs
-        ],
-        "attributes": [attribute_counts(ordered[i].spans, ordered[j].spans) for i, j in pairs],
+        "relations": [_relation_counts(indexed[i], indexed[j]) for i, j in pairs],
+        "attributes": [_attribute_counts(indexed[i], indexed[j]) for i, j in pairs],
     }
 
 
@@ -277,6 +313,33 @@ def _add_pair(total: dict, part: dict, sign: int, attributes: bool) -> dict:
         else:
             result[key] = added
     return result
+
+
+def add_into(total: FactStats | None, part: FactStats) -> FactStats:
+    """``total + part`` computed in place (a recompute summing many articles): the same
+    result as :func:`add`, without copying the total each time."""
+    if total is None:
+        total = {
+            "articles": 0,
+            "relations": [{} for _ in part["relations"]],
+            "attributes": [{} for _ in part["attributes"]],
+        }
+    total["articles"] += part.get("articles", 1)
+    for mine, theirs in zip(total["relations"], part["relations"], strict=True):
+        for key, counts in theirs.items():
+            base = mine.get(key)
+            if base is None:
+                mine[key] = list(counts)
+            else:
+                for n in range(5):
+                    base[n] += counts[n]
+    for mine, theirs in zip(total["attributes"], part["attributes"], strict=True):
+        for key, entry in theirs.items():
+            base = mine.get(key)
+            if base is None:
+                base = mine[key] = new_attribute_entry()
+            _accumulate(base, entry)
+    return total
 
 
 def contribution(stats: FactStats) -> FactStats:

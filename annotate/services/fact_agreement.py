@@ -187,7 +187,7 @@ def rebuild(
             stats = facts.article_stats(data[article])
             group = _group(stats["editors"])
             editors_of[group] = stats["editors"]
-            totals[group] = facts.add(totals.get(group), facts.contribution(stats))
+            totals[group] = facts.add_into(totals.get(group), facts.contribution(stats))
             rows.append(
                 ArticleFactAgreement(
                     article_id=article,
