@@ -30,6 +30,7 @@ def schema(project):
     make_attribute(
         project, "CASUALTY", "qualifier", "choice", choices=["exact", "at_least", "about"]
     )
+    make_attribute(project, "SOURCE", "note", "text")
     make_relation_type(project, "SAID_BY", ["CASUALTY"], ["SOURCE"])
     make_relation_type(project, "LOCATED_IN", ["CASUALTY"], ["LOCATION"])
     return project
@@ -203,6 +204,8 @@ def assert_refused(article, editor, payload: dict, where: dict, message: str) ->
         ([figure_with({"victims": "x"})], 0, "'victims' is not an attribute"),
         ([figure_with(["wounded"])], 0, "attributes must be an object"),
         ([{**SOURCE, "attributes": {"kind": "killed"}}], 0, "not an attribute of SOURCE"),
+        ([{**SOURCE, "attributes": {"note": "x" * 501}}], 0, "note is too long"),
+        ([{**SOURCE, "attributes": {"note": 5}}], 0, "note must be text"),
     ],
 )
 def test_an_attribute_refusal_names_the_span_and_writes_nothing(
@@ -331,7 +334,6 @@ SECRET_SOURCE_KIND = "zzsecretkindzz"
 
 
 def test_another_editors_facts_never_reach_an_editor(article, editor, other_editor, project):
-    make_attribute(project, "SOURCE", "note", "text")
     client = api(editor)
     payload = {
         "base_version": 0,
