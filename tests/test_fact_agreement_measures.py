@@ -65,14 +65,14 @@ class TestAttributeCounts:
         a = [(*FIGURE, {"kind": "killed"}), (0, 6, 1, {"kind": "x"})]
         b = [(*FIGURE, {"kind": "killed"}), (0, 7, 1, {"kind": "x"})]
         counts = facts.attribute_counts(a, b)
-        assert counts == {f"{CASUALTY}:kind": [1, 1, 0, 0, 0, 0, 0, {'"killed"': 2}]}
+        assert counts == {f"{CASUALTY}:kind": [1, 1, 0, 0, 0, 0, 0, {":killed": 2}]}
 
     def test_a_value_only_one_editor_gave_is_counted_apart(self):
         a = [(*FIGURE, {"kind": "killed", "low": 12})]
         b = [(*FIGURE, {"kind": "wounded"})]
         counts = facts.attribute_counts(a, b)
         assert counts[f"{CASUALTY}:low"] == [0, 0, 1, 0, 0, 0, 0, {}]
-        assert counts[f"{CASUALTY}:kind"] == [1, 0, 0, 0, 0, 0, 0, {'"killed"': 1, '"wounded"': 1}]
+        assert counts[f"{CASUALTY}:kind"] == [1, 0, 0, 0, 0, 0, 0, {":killed": 1, ":wounded": 1}]
 
     def test_integers_keep_interval_sums(self):
         a = [(*FIGURE, {"low": 12})]
