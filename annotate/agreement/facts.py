@@ -19,7 +19,7 @@ Attributes
     missing key both mean "not given"):
 
     - both gave a value: the span is one *pair*; it agrees when the two values are equal
-      (JSON-equal: ``1`` and ``true`` differ, texts compare exactly);
+      (same type and value: ``1`` and ``true`` differ, texts compare exactly);
     - only one gave a value: the span counts in ``one_given``, and in neither the share
       nor alpha (Krippendorff's alpha has no place for a missing value: such a unit is not
       pairable). The report shows the count, as it is a disagreement about whether the
@@ -28,8 +28,8 @@ Attributes
     Per pair of editors and attribute (``"<label id>:<key>"``) the statistics are
     ``[pairs, equal, one_given, integer pairs, sum, sum of squares, sum of squared
     differences, {value: count}]``: the value counts give nominal alpha, the sums interval
-    alpha (over the pairs whose two values are both integers). Values are keyed by their
-    JSON text.
+    alpha (over the pairs whose two values are both integers). Values are keyed by
+    :func:`value_code`.
 
 An article's facts score (the "articles where editors disagree most on facts" list) is
 the share of its facts that the other editor matched, summed over pairs: ``(relations of A
