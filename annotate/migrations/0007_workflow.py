@@ -258,4 +258,58 @@ class Migration(migrations.Migration):
                 null=True,
             ),
         ),
+        migrations.CreateModel(
+            name="Comment",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "author_role",
+                    models.CharField(help_text="The author's role when writing.", max_length=16),
+                ),
+                ("body", models.TextField(max_length=2000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="annotate.article",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "span",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: about the whole article.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="annotate.span",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["article", "created_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("body", ""), _negated=True),
+                        name="comment_not_empty",
+                        violation_error_message="A comment needs some text.",
+                    ),
+                ],
+            },
+        ),
     ]

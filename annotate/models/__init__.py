@@ -20,7 +20,7 @@ from .projects import (
 )
 from .releases import RELEASE_NAME_RE, Release  # noqa: F401 - exported
 from .throttle import ThrottleCounter  # noqa: F401 - exported
-from .workflow import Flag, Handover  # noqa: F401 - exported
+from .workflow import Comment, Flag, Handover  # noqa: F401 - exported
 
 __all__ = [
     "COLOR_RE",

@@ -131,3 +131,37 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.verdict == self.Verdict.OPEN
+
+
+class Comment(models.Model):
+    """A message in the thread of an article or of one span. Editors ask, reviewers answer;
+    blind like everything else (services.workflow.visible_comments says who reads what)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    span = models.ForeignKey(
+        "annotate.Span",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        help_text="Empty: about the whole article.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    author_role = models.CharField(max_length=16, help_text="The author's role when writing.")
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(body=""),
+                name="comment_not_empty",
+                violation_error_message="A comment needs some text.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.article}: {self.body[:40]}"

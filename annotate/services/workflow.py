@@ -36,7 +36,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import Annotation, Article, Assignment, Flag, Handover, Project
+from ..models import (
+    Annotation,
+    Article,
+    Assignment,
+    Comment,
+    Flag,
+    Handover,
+    Project,
+    Role,
+    Span,
+)
 from .annotations import AnnotationError
 from .assignment import editor_loads, project_editors
 
@@ -389,3 +399,61 @@ def standing_flag() -> Exists:
 def editors_of_project(project: Project) -> list[str]:
     """Usernames of the project's active editors (the choices of a reassignment)."""
     return list(project_editors(project).order_by("username").values_list("username", flat=True))
+
+
+# --- Comments ------------------------------------------------------------------------------
+
+
+def _gold_is_final(article: Article) -> bool:
+    return Annotation.objects.gold().filter(article=article, final=True).exists()
+
+
+def visible_comments(article: Article, user, role: str | None) -> QuerySet[Comment]:
+    """The comments of the article `user` may read. Reviewers and managers read them all. An
+    editor reads what reviewers and managers wrote on the article, their own comments, and
+    the threads of their own spans; other editors' comments on the article only once the
+    gold is final (blind labelling, as everywhere), and never those on others' spans."""
+    comments = Comment.objects.filter(article=article).select_related("author", "span__label")
+    if role in (Role.REVIEWER, Role.MANAGER):
+        return comments
+    own_spans = Q(span__annotation__annotator=user, span__annotation__kind="editor")
+    on_article = Q(span__isnull=True) & (Q(author=user) | ~Q(author_role=Role.EDITOR))
+    if _gold_is_final(article):
+        on_article = Q(span__isnull=True)
+    return comments.filter(on_article | own_spans)
+
+
+@transaction.atomic
+def add_comment(
+    article: Article, author, role: str | None, *, body: str, span_id: int | None = None
+) -> Comment:
+    """A comment on the article, or on one of its spans: editors comment on their own spans
+    only, reviewers and managers on any editor or gold span of the article."""
+    body = _note(body)
+    if not body:
+        raise WorkflowError("Write something first.")
+    span = None
+    if span_id is not None:
+        spans = Span.objects.filter(pk=span_id, annotation__article=article)
+        if role not in (Role.REVIEWER, Role.MANAGER):
+            spans = spans.filter(annotation__annotator=author, annotation__kind="editor")
+        span = spans.first()
+        if span is None:
+            raise WorkflowError("There is no such span to comment on.")
+    return Comment.objects.create(
+        article=article, span=span, author=author, author_role=role or "", body=body
+    )
+
+
+def commentable_spans(article: Article, user, role: str | None) -> list[tuple[int, str]]:
+    """(span id, description) of the current spans `user` may comment on, in text order."""
+    spans = Span.objects.filter(annotation__article=article, removed_in__isnull=True)
+    if role not in (Role.REVIEWER, Role.MANAGER):
+        spans = spans.filter(annotation__annotator=user, annotation__kind="editor")
+    rows = spans.order_by("start", "end", "annotation__kind", "pk").values_list(
+        "pk", "label__key", "text", "annotation__kind"
+    )
+    return [
+        (pk, f"{label} “{text[:40]}”{' (gold)' if kind == 'gold' else ''}")
+        for pk, label, text, kind in rows
+    ]

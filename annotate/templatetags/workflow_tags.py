@@ -26,3 +26,17 @@ def flag_box(context: template.Context, article: Article) -> dict[str, object]:
         "reasons": Flag.Reason.choices,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("workflow/comments.html", takes_context=True)
+def comments_box(context: template.Context, article: Article) -> dict[str, object]:
+    """The comment thread of the article as the caller may read it, with its form."""
+    from ..views.workflow import comments_context
+
+    request = context["request"]
+    role = article.project.role_of(request.user)
+    return {
+        **comments_context(request, article, role),
+        "csrf_token": context.get("csrf_token"),
+        "next": request.get_full_path(),
+    }

@@ -10,11 +10,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from ..charts import column_chart
 from ..inputs import InputError, parse_id
@@ -133,6 +140,69 @@ def reassign(request: HttpRequest, article_id: int) -> HttpResponse:
     return HttpResponseRedirect(back, status=303)
 
 
+# --- Comments ----------------------------------------------------------------------------
+
+
+def _commenting_article(request: HttpRequest, article_id: int) -> tuple[Article, str]:
+    """The article and the caller's role: reviewers, managers and its own editors."""
+    article, role = article_for(request.user, article_id)
+    if role == Role.EDITOR and not is_assigned(request.user, article):
+        raise Http404("No such article in your queue.")
+    return article, role
+
+
+def comments_context(request: HttpRequest, article: Article, role: str) -> dict[str, object]:
+    """What the comments box shows: the thread the caller may read, and the spans they may
+    comment on (an editor's own, or every editor and gold span for reviewers)."""
+    reviewing = can_review(role)
+    anonymous = reviewing and article.project.anonymous_review
+
+    def shown(comment) -> str:
+        # Editors stay anonymous where the work is blind: to other editors, and to
+        # reviewers of a project that reviews anonymously.
+        mine = comment.author_id == request.user.pk
+        if mine or comment.author_role != Role.EDITOR or (reviewing and not anonymous):
+            return comment.author.username
+        return "an editor"
+
+    return {
+        "article": article,
+        "comments": [(c, shown(c)) for c in workflow.visible_comments(article, request.user, role)],
+        "span_choices": workflow.commentable_spans(article, request.user, role),
+        "comments_url": reverse("article-comments", args=[article.pk]),
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def comments(request: HttpRequest, article_id: int) -> HttpResponse:
+    """GET: the thread (a fragment for htmx, else a page); POST: add a comment."""
+    article, role = _commenting_article(request, article_id)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        raw_span = request.POST.get("span", "")
+        try:
+            workflow.add_comment(
+                article,
+                request.user,
+                role,
+                body=request.POST.get("body", ""),
+                span_id=int(raw_span) if raw_span.isdigit() else None,
+            )
+        except WorkflowError as exc:
+            error, status = exc.detail, exc.status
+        else:
+            if not request.htmx:
+                back = _back(request, reverse("article", args=[article.pk]))
+                return HttpResponseRedirect(f"{back}#comments", status=303)
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    context = {**comments_context(request, article, role), "error": error}
+    template = "workflow/comments.html" if request.htmx else "workflow/comments_page.html"
+    return render(request, template, context, status=status)
+
+
 # --- The overview ------------------------------------------------------------------------
 
 
@@ -169,4 +239,5 @@ urlpatterns = [
     path("articles/<int:article_id>/flag/", flag_article, name="article-flag"),
     path("articles/<int:article_id>/flags/resolve/", resolve_flag, name="flag-resolve"),
     path("articles/<int:article_id>/reassign/", reassign, name="article-reassign"),
+    path("articles/<int:article_id>/comments/", comments, name="article-comments"),
 ]

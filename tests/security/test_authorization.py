@@ -75,6 +75,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "article-flag": {"POST": EDITOR},
     "flag-resolve": {"POST": REVIEWER},
     "article-reassign": {"POST": MANAGER},
+    "article-comments": {"GET": MEMBER, "POST": MEMBER},
     # Schema (removals after the edits: an unused relation type is really removed)
     "project-schema": {"GET": MANAGER},
     "schema-attribute-add": {"GET": MANAGER, "POST": MANAGER},
