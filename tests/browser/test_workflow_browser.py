@@ -30,9 +30,9 @@ def watch(page) -> list[str]:
     )
     page.on(
         "response",
-        lambda r: problems.append(f"{r.status} {r.url}")
-        if r.status == 404 or r.status >= 500
-        else None,
+        lambda r: (
+            problems.append(f"{r.status} {r.url}") if r.status == 404 or r.status >= 500 else None
+        ),
     )
     return problems
 
@@ -143,9 +143,7 @@ def test_htmx_actions_on_the_review_page_keep_to_the_csp(new_page, log_in, team)
     project, p = team
     article = make_article(project, TEXT, title="Adjudicated", editors=[p["edith"], p["otto"]])
     make_annotation(article, p["edith"], [(*REBELS, "ACTOR")], submit=True)
-    make_annotation(
-        article, p["otto"], [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")], submit=True
-    )
+    make_annotation(article, p["otto"], [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")], submit=True)
     page = new_page()
     problems = watch(page)
     log_in(page, p["rita"])
@@ -186,4 +184,43 @@ def test_the_admin_lists_fit_a_1280px_screen_and_have_a_favicon(new_page, log_in
             }"""
         )
         assert overflow[0] <= 1280 and overflow[1] <= 1280, (model, overflow)
+    assert problems == []
+
+
+def test_an_editor_asks_in_the_comments_and_a_reviewer_answers(new_page, log_in, team):
+    from playwright.sync_api import expect
+
+    project, p = team
+    article = make_article(project, TEXT, title="Discussed", editors=[p["edith"], p["otto"]])
+    make_annotation(article, p["edith"], [(*REBELS, "ACTOR")], submit=True)
+    make_annotation(article, p["otto"], [(*REBELS, "ACTOR")], submit=True)
+    editor = new_page()
+    problems = watch(editor)
+    log_in(editor, p["edith"])
+    editor.goto(f"/articles/{article.pk}/")
+    box = editor.locator("#comments")
+    box.get_by_label("About").select_option(label="ACTOR “Rebels”")
+    box.get_by_label("Comment").fill("Are rebels an ACTOR when unnamed?")
+    box.get_by_role("button", name="Post comment").click()
+    expect(editor.locator("#comments .comment")).to_contain_text("Are rebels an ACTOR")
+    assert editor.url.endswith(f"/articles/{article.pk}/")  # swapped in place, no reload
+
+    reviewer = new_page()
+    problems += watch(reviewer)
+    log_in(reviewer, p["rita"])
+    reviewer.goto(f"/articles/{article.pk}/review/")
+    thread = reviewer.locator("#comments")
+    expect(thread).to_contain_text("Are rebels an ACTOR when unnamed?")
+    thread.get_by_label("Comment").fill("Yes: label the group.")
+    thread.get_by_role("button", name="Post comment").click()
+    expect(thread.locator(".comment")).to_have_count(2)
+
+    other = new_page()
+    problems += watch(other)
+    log_in(other, p["otto"])
+    other.goto(f"/articles/{article.pk}/")
+    expect(other.locator("#comments")).to_contain_text("Yes: label the group.")
+    expect(other.locator("#comments")).not_to_contain_text("Are rebels an ACTOR")
+    editor.reload()
+    expect(editor.locator("#comments")).to_contain_text("Yes: label the group.")
     assert problems == []
