@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..exports import FORMATS, render
+from ..exports.conll import DOCSTARTS
 from ..models import Release
 from ..serializers import ReleaseCreateSerializer, ReleaseDetailSerializer, ReleaseSerializer
 from ..services.exporting import SOURCES, count_records, export_records
@@ -50,11 +51,30 @@ STREAMS = {
 }
 
 
+DOCSTART_PARAM = OpenApiParameter(
+    "docstart",
+    enum=list(DOCSTARTS),
+    default="conll2003",
+    description="CoNLL only: the line that opens each document. `conll2003`: "
+    "`-DOCSTART- -X- -X- O`, as in the CoNLL-2003 files; `spacy`: `-DOCSTART- -X- O O`, "
+    "which `spacy convert` recognises to split documents; `none`: no line.",
+)
+
+
 def export_format(request: Request) -> str:
     name = request.query_params.get("format", "jsonl")
     if name not in FORMATS:
         raise ValidationError({"format": [f"Use one of {', '.join(FORMATS)}."]})
     return name
+
+
+def docstart_param(request: Request, format: str) -> str:
+    value = request.query_params.get("docstart", "conll2003")
+    if value not in DOCSTARTS:
+        raise ValidationError({"docstart": [f"Use one of {', '.join(DOCSTARTS)}."]})
+    if value != "conll2003" and format != "conll":
+        raise ValidationError({"docstart": ["Only the conll format has a document line."]})
+    return value
 
 
 def boolean_param(request: Request, name: str) -> bool:
@@ -91,6 +111,7 @@ class Export(GenericAPIView):
         "version it was read at. The `X-Export-Records` header gives the number of records.",
         parameters=[
             FORMAT_PARAM,
+            DOCSTART_PARAM,
             OpenApiParameter("source", enum=list(SOURCES), default="gold"),
             OpenApiParameter("final", bool, default=False),
             OpenApiParameter(
@@ -103,8 +124,9 @@ class Export(GenericAPIView):
         responses=STREAMS,
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
-        check_params(request, {"format", "source", "final", "exclude_flagged"})
+        check_params(request, {"format", "docstart", "source", "final", "exclude_flagged"})
         format = export_format(request)
+        docstart = docstart_param(request, format)
         source = request.query_params.get("source", "gold")
         if source not in SOURCES:
             raise ValidationError({"source": [f"Use one of {', '.join(SOURCES)}."]})
@@ -121,6 +143,7 @@ class Export(GenericAPIView):
             namespace=project.slug,
             label=f"{source} export {stamp:%Y%m%d-%H%M%S}",
             generated=stamp.isoformat().replace("+00:00", "Z"),
+            docstart=docstart,
         )
         name = f"{project.slug}-{source}{'-final' if final else ''}-{stamp:%Y%m%d-%H%M%S}"
         return streamed(
@@ -210,12 +233,13 @@ class ReleaseDownload(ReleaseTarget):
         summary="Download a release, streamed",
         description="Rebuilt from the release's manifest: byte-identical on every call. "
         "For `jsonl`, the `ETag` and `X-Content-SHA256` headers carry the release's sha256.",
-        parameters=[FORMAT_PARAM],
+        parameters=[FORMAT_PARAM, DOCSTART_PARAM],
         responses=STREAMS,
     )
     def get(self, request: Request, slug: str, name: str) -> StreamingHttpResponse:
-        check_params(request, {"format"})
+        check_params(request, {"format", "docstart"})
         format = export_format(request)
+        docstart = docstart_param(request, format)
         release = self.release()
         try:
             check_intact(release)
@@ -225,7 +249,7 @@ class ReleaseDownload(ReleaseTarget):
         if format == "jsonl":
             headers |= {"ETag": f'"{release.sha256}"', "X-Content-SHA256": release.sha256}
         return streamed(
-            render_release(release, format),
+            render_release(release, format, docstart=docstart),
             format=format,
             filename=f"{release.project.slug}-{release.name}",
             headers=headers,

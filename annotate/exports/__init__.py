@@ -65,15 +65,17 @@ def render(
     namespace: str = "export",
     label: str = "export",
     generated: str = "",
+    docstart: str = "conll2003",
 ) -> Iterator[bytes]:
     """The export of `records` in format `name`, as UTF-8 chunks of about 64 KiB.
 
-    `namespace`, `label` and `generated` are used by the W3C format (see :mod:`.w3c`).
+    `namespace`, `label` and `generated` are used by the W3C format (see :mod:`.w3c`);
+    `docstart` by CoNLL (see :data:`.conll.DOCSTARTS`).
     """
     if name == "jsonl":
         pieces = jsonl.stream(records)
     elif name == "conll":
-        pieces = conll.stream(records)
+        pieces = conll.stream(records, docstart=docstart)
     elif name == "spacy":
         pieces = spacy.stream(records)
     elif name == "w3c":

@@ -2,7 +2,8 @@
 
 Each line is ``TOKEN -X- _ TAG`` (the four CoNLL-2003 columns; part of speech and chunk are
 not known, so they hold placeholders, as Label Studio writes them). A document starts with
-``-DOCSTART- -X- -X- O`` and a blank line; a blank line ends each sentence.
+``-DOCSTART- -X- -X- O`` and a blank line (or the variant spaCy's converter reads, or none:
+see ``DOCSTARTS``); a blank line ends each sentence.
 
 - Tokens come from :func:`annotate.exports.tokens.tokenize`, cut at every span boundary, so
   a span always covers whole tokens: its first token is tagged ``B-LABEL``, the rest
@@ -32,6 +33,11 @@ from .records import ExportRecord, ExportSpan
 from .tokens import Token, plain_tokens, token_pattern, tokenize
 
 DOCSTART = "-DOCSTART- -X- -X- O\n\n"
+# The line that opens each document, by variant: the original CoNLL-2003 files' line (read
+# by the CoNLL-2003 evaluation script, seqeval-based loaders, Hugging Face's conll2003
+# reader); the line spaCy's ``spacy convert`` looks for to split documents
+# (``-DOCSTART- -X- O O``); or none, for tools that take sentences only.
+DOCSTARTS = {"conll2003": DOCSTART, "spacy": "-DOCSTART- -X- O O\n\n", "none": ""}
 TERMINALS = frozenset({".", "!", "?", "…", "。", "！", "？", "؟", "।"})
 OPENERS = frozenset("\"'“‘«(„")
 
@@ -350,7 +356,10 @@ def _is_whole_token(text: str, offset: int, edges: set[int]) -> bool:
     return any(m.start() == offset for m in token_pattern().finditer(text, low, offset + 1))
 
 
-def stream(records: Iterable[ExportRecord]) -> Iterator[str]:
-    """The CoNLL text of every record, one document per yielded string."""
+def stream(records: Iterable[ExportRecord], *, docstart: str = "conll2003") -> Iterator[str]:
+    """The CoNLL text of every record, one document per yielded string, each opened by the
+    `docstart` variant's line (see ``DOCSTARTS``)."""
+    opening = DOCSTARTS[docstart]
     for record in records:
-        yield document(record)
+        text = document(record)
+        yield text if opening == DOCSTART else opening + text[len(DOCSTART) :]

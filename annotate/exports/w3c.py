@@ -1,7 +1,8 @@
 """W3C Web Annotation export (JSON-LD). Pure: no Django.
 
-The output is one JSON-LD document: an ``AnnotationCollection`` whose first
-``AnnotationPage`` holds one ``Annotation`` per span (https://www.w3.org/TR/annotation-model/):
+The output is one JSON-LD document: an ``AnnotationCollection`` (with its ``total``, the
+number of annotations) whose one ``AnnotationPage`` (its ``id`` is the collection's followed
+by ``:page:0``; it is both ``first`` and ``last``) holds one ``Annotation`` per span (https://www.w3.org/TR/annotation-model/):
 
 - ``body``: a ``TextualBody`` whose value is the label key, purpose ``tagging``;
 - ``target``: the article (its URL, or ``urn:x-annotate:<project>:article:<id>`` when it has
@@ -84,20 +85,25 @@ def stream(
     `namespace` names the project in URNs; `generated` is the ISO 8601 time of the export
     (a release passes its creation time, so its downloads are byte-identical).
     """
+    collection = _urn(namespace, "collection", "-".join(label.split()))
+    page = f"{collection}:page:0"
     header = {
         "@context": CONTEXT,
-        "id": _urn(namespace, "collection", "-".join(label.split())),
+        "id": collection,
         "type": "AnnotationCollection",
         "label": label,
         "generator": {"type": "Software", "name": "fact-labelling"},
         "generated": generated,
     }
-    yield dumps(header)[:-1] + ',"first":{"type":"AnnotationPage","startIndex":0,"items":[\n'
-    first = True
+    opening = {"id": page, "type": "AnnotationPage", "partOf": collection, "startIndex": 0}
+    yield dumps(header)[:-1] + ',"first":' + dumps(opening)[:-1] + ',"items":[\n'
+    total = 0
     for record in records:
         items = [dumps(a) for a in annotations(record, namespace=namespace, generated=generated)]
         if not items:
             continue
-        yield ("" if first else ",\n") + ",\n".join(items)
-        first = False
-    yield "\n]}}\n"
+        yield ("" if total == 0 else ",\n") + ",\n".join(items)
+        total += len(items)
+    # The count is known only at the end: JSON-LD does not care where in the object the
+    # collection's `total` and `last` stand, so they follow the one page.
+    yield f'\n]}},"last":{dumps(page)},"total":{total}}}\n'

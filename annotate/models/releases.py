@@ -52,6 +52,11 @@ class Release(models.Model):
     span_count = models.PositiveIntegerField()
     label_counts = models.JSONField(default=dict, help_text="{KEY: spans}, every label.")
     label_keys = models.JSONField(default=dict, help_text="{label id: key} at release time.")
+    label_order = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Label keys in the project's order at release time (tied spans follow it).",
+    )
     agreement = models.JSONField(
         null=True, blank=True, help_text="The project's agreement report when released."
     )

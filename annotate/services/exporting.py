@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,7 +40,17 @@ class Target:
 
 
 def label_keys(project: Project) -> dict[int, str]:
-    return dict(Label.objects.filter(project=project).values_list("id", "key"))
+    """The project's label keys by label id, in the project's label order."""
+    return dict(
+        Label.objects.filter(project=project).order_by("order", "key").values_list("id", "key")
+    )
+
+
+def label_ranks(keys_in_order: Iterable[str]) -> dict[str, int]:
+    """Each label key's place in the label order: spans at the same offsets are listed in
+    it, so where spans tie for a token (CoNLL, spaCy ``entities``) the label listed first
+    in the project wins, as in the agreement code."""
+    return {key: rank for rank, key in enumerate(keys_in_order)}
 
 
 def annotations_to_export(
@@ -125,7 +135,8 @@ def _chunk_records(rows: list[Row], keys: dict[int, str], *, gold: bool) -> Iter
         for annotation_id, article_id, version, *_ in rows
     ]
     articles = _articles({t.article_id for t in targets})
-    spans = spans_at_versions(targets, keys, {a: fields[3] for a, fields in articles.items()})
+    texts = {a: fields[3] for a, fields in articles.items()}
+    spans = spans_at_versions(targets, keys, texts, ranks=label_ranks(keys.values()))
     if gold:
         authors = version_authors(targets)
         editors = submitted_editors(articles)
@@ -162,11 +173,16 @@ def _articles(ids: Iterable[int]) -> dict[int, tuple[str, str, str, str]]:
 
 
 def spans_at_versions(
-    targets: Sequence[Target], keys: dict[int, str], texts: dict[int, str]
+    targets: Sequence[Target],
+    keys: dict[int, str],
+    texts: dict[int, str],
+    *,
+    ranks: Mapping[str, int] | None = None,
 ) -> dict[int, list[ExportSpan]]:
     """The spans of each target annotation as of its version, in one query (one per
-    VERSIONS_PER_QUERY distinct versions), sorted by (start, end, label key). Span text is
-    cut from the article text, so ``text[start:end] == span["text"]`` holds by
+    VERSIONS_PER_QUERY distinct versions), sorted by start, end and label: by the label's
+    place in `ranks` (the project's label order), or by label key without `ranks`. Span text
+    is cut from the article text, so ``text[start:end] == span["text"]`` holds by
     construction."""
     if not targets:
         return {}
@@ -194,7 +210,10 @@ def spans_at_versions(
     result: dict[int, list[ExportSpan]] = {}
     for annotation_id, items in found.items():
         text = texts[articles[annotation_id]]
-        items.sort()
+        if ranks is None:
+            items.sort()
+        else:
+            items.sort(key=lambda item: (item[0], item[1], ranks.get(item[2], len(ranks)), item[2]))
         result[annotation_id] = [
             {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in items
         ]

@@ -24,6 +24,7 @@ from .exporting import (
     CHUNK_SIZE,
     Target,
     label_keys,
+    label_ranks,
     spans_at_versions,
     submitted_editors,
     version_authors,
@@ -65,8 +66,10 @@ class Entry:
 
 
 def spans_digest(spans: Sequence[ExportSpan]) -> str:
+    """A digest of the span set, whatever order the spans are listed in (releases made
+    before spans were listed in label order compare equal to later ones)."""
     return hashlib.sha256(
-        dumps([[s["start"], s["end"], s["label"]] for s in spans]).encode()
+        dumps(sorted([s["start"], s["end"], s["label"]] for s in spans)).encode()
     ).hexdigest()
 
 
@@ -157,6 +160,7 @@ def create_release(
                 span_count=spans_total,
                 label_counts=label_counts,
                 label_keys={str(k): v for k, v in keys.items()},
+                label_order=list(keys.values()),
                 agreement=agreement,
                 manifest=manifest,
                 changes=changes_between(previous, manifest),
@@ -175,7 +179,7 @@ def _fresh_chunk(
         )
     }
     texts = {a: articles[a]["text"] for a in articles}
-    spans = spans_at_versions(chunk, keys, texts)
+    spans = spans_at_versions(chunk, keys, texts, ranks=label_ranks(keys.values()))
     authors = version_authors(chunk)
     editors = submitted_editors(texts)
     for target in chunk:
@@ -241,6 +245,9 @@ def check_intact(release: Release) -> None:
 def release_records(release: Release, *, chunk_size: int = CHUNK_SIZE) -> Iterator[ExportRecord]:
     """The records of the release, rebuilt from its manifest, in constant memory."""
     keys = {int(k): v for k, v in release.label_keys.items()}
+    # Releases made before label_order was kept listed tied spans by label key: rebuilt
+    # the same way, their downloads stay byte-identical.
+    ranks = label_ranks(release.label_order) if release.label_order else None
     manifest = release.manifest
     for start in range(0, len(manifest), chunk_size):
         entries = manifest[start : start + chunk_size]
@@ -253,7 +260,7 @@ def release_records(release: Release, *, chunk_size: int = CHUNK_SIZE) -> Iterat
             Article.objects.filter(id__in=[e["article"] for e in entries]).values_list("id", "text")
         )
         targets = [Target(e["article"], gold[e["article"]], e["version"]) for e in entries]
-        spans = spans_at_versions(targets, keys, texts)
+        spans = spans_at_versions(targets, keys, texts, ranks=ranks)
         for entry, target in zip(entries, targets, strict=True):
             yield record_from(entry, texts[entry["article"]], spans.get(target.annotation_id, []))
 
@@ -262,7 +269,9 @@ def generated_at(release: Release) -> str:
     return release.created_at.isoformat().replace("+00:00", "Z")
 
 
-def render_release(release: Release, format: str) -> Iterator[bytes]:
+def render_release(
+    release: Release, format: str, *, docstart: str = "conll2003"
+) -> Iterator[bytes]:
     """The release in `format`, byte-identical on every call."""
     return render(
         format,
@@ -270,6 +279,7 @@ def render_release(release: Release, format: str) -> Iterator[bytes]:
         namespace=release.project.slug,
         label=f"release {release.name}",
         generated=generated_at(release),
+        docstart=docstart,
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from annotate.exports import FORMATS, render
+from annotate.exports.conll import DOCSTARTS
 from annotate.models import Project, Release
 from annotate.services.exporting import SOURCES, count_records, export_records
 from annotate.services.releases import ReleaseError, check_intact, generated_at, release_records
@@ -26,6 +27,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True, help="Slug of the project.")
         parser.add_argument("--format", choices=list(FORMATS), default="jsonl")
+        parser.add_argument(
+            "--docstart",
+            choices=list(DOCSTARTS),
+            default="conll2003",
+            help="CoNLL: the line opening each document (spacy: the one spacy convert reads).",
+        )
         parser.add_argument(
             "--source", choices=list(SOURCES), default="gold", help="Gold, or every editor's."
         )
@@ -70,7 +77,14 @@ class Command(BaseCommand):
         progress = tqdm(
             records, total=total, unit="record", file=sys.stderr, disable=options["no_progress"]
         )
-        chunks = render(format, progress, namespace=project.slug, label=label, generated=stamp)
+        chunks = render(
+            format,
+            progress,
+            namespace=project.slug,
+            label=label,
+            generated=stamp,
+            docstart=options["docstart"],
+        )
         digest, size = self._write(chunks, options["output"])
         progress.close()
         where = options["output"] or "standard output"
