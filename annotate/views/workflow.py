@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ..charts import column_chart
-from ..inputs import InputError, parse_id
+from ..inputs import INT64_MAX, InputError, parse_id, parse_optional_int
 from ..models import Article, Flag, Role
 from ..permissions import article_for, can_manage, can_review, is_assigned, project_for
 from ..services import overview as overview_service
@@ -181,15 +181,15 @@ def comments(request: HttpRequest, article_id: int) -> HttpResponse:
     status = 200
     error = ""
     if request.method == "POST":
-        raw_span = request.POST.get("span", "")
         try:
-            workflow.add_comment(
-                article,
-                request.user,
-                role,
-                body=request.POST.get("body", ""),
-                span_id=int(raw_span) if raw_span.isdigit() else None,
+            span_id = parse_optional_int(
+                request.POST.get("span", ""), name="The span", low=1, high=INT64_MAX
             )
+            workflow.add_comment(
+                article, request.user, role, body=request.POST.get("body", ""), span_id=span_id
+            )
+        except InputError as exc:
+            error, status = str(exc), 400
         except WorkflowError as exc:
             error, status = exc.detail, exc.status
         else:

@@ -451,6 +451,12 @@ ROUTES: dict[str, list[Entry]] = {
               lambda s: {"from": s.other_editor.username, "to": s.extra["third"].username},
               lambda s: {"article_id": s.extra["fresh"].pk}),
     ],
+    "article-comments": [
+        Entry("GET", "editor", "none", kwargs=_art),
+        Entry("POST", "editor", "form",
+              (F("body", CAPPED), F("span", INT, optional=True), F("next", TEXT)),
+              lambda s: {"body": "A question"}, _art),
+    ],
     # The schema page (managers)
     "project-schema": [Entry("GET", "manager", "none", kwargs=lambda s: {"slug": s.project.slug})],
     "schema-attribute-add": [
