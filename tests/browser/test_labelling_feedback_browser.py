@@ -235,7 +235,8 @@ def test_on_a_phone_the_text_comes_first_and_the_span_list_is_one_tap_away(
         page.click(".statusbar .jump-link")
         page.wait_for_timeout(300)
         title = page.locator("#span-panel-title").bounding_box()
-        assert 0 <= title["y"] < 844
+        legend = page.locator("#legend").bounding_box()
+        assert legend["y"] + legend["height"] <= title["y"] < 844  # not under the label bar
         page.click(".span-panel .jump-link")
         page.wait_for_timeout(300)
         assert 0 <= page.locator("#article-text").bounding_box()["y"] < 844
