@@ -393,3 +393,14 @@ def test_the_agreement_page_scores_each_editor_against_the_final_gold(
     assert rows[3][:7] == ["otto", "LOCATION", "1", "1", "0", "0", "0.000"]
     assert rows[4][:2] == ["otto", "All labels"] and rows[4][-3:] == ["0.500", "1.000", "0.667"]
     assert rows[0][:2] == ["edith", "ACTOR"] and rows[0][-3:] == ["1.000", "1.000", "1.000"]
+
+
+def test_the_article_page_counts_what_is_still_to_do(client_for, project, editor, article):
+    second = make_article(project, TEXT, editors=[editor])
+    make_annotation(article, editor, [(*REBELS, "ACTOR")], submit=True)
+    client = client_for(editor)
+    assert (
+        "Article 1 of 1 to do" in client.get(reverse("article", args=[second.pk])).content.decode()
+    )
+    done = client.get(reverse("article", args=[article.pk])).content.decode()
+    assert "Done · 1 still to do" in done
