@@ -18,7 +18,7 @@ from ..exports import FORMATS, render
 from ..exports.conll import DOCSTARTS
 from ..models import Release
 from ..serializers import ReleaseCreateSerializer, ReleaseDetailSerializer, ReleaseSerializer
-from ..services.exporting import SOURCES, count_records, export_records
+from ..services.exporting import SOURCES, count_records, export_records, fact_columns
 from ..services.releases import (
     ReleaseError,
     check_intact,
@@ -144,6 +144,7 @@ class Export(GenericAPIView):
             label=f"{source} export {stamp:%Y%m%d-%H%M%S}",
             generated=stamp.isoformat().replace("+00:00", "Z"),
             docstart=docstart,
+            columns=fact_columns(project) if format.startswith("facts") else None,
         )
         name = f"{project.slug}-{source}{'-final' if final else ''}-{stamp:%Y%m%d-%H%M%S}"
         return streamed(

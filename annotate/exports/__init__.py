@@ -11,10 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from . import conll, jsonl, spacy, w3c
-from .records import ExportRecord, ExportSpan
+from . import conll, facts, jsonl, spacy, w3c
+from .facts import FactColumns
+from .records import ExportRecord, ExportRelation, ExportSpan
 
-__all__ = ["FORMATS", "ExportRecord", "ExportSpan", "Format", "render"]
+__all__ = [
+    "FORMATS",
+    "ExportRecord",
+    "ExportRelation",
+    "ExportSpan",
+    "FactColumns",
+    "Format",
+    "render",
+]
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,20 @@ FORMATS: dict[str, Format] = {
             "jsonld",
             "W3C Web Annotation JSON-LD with position and quote selectors.",
         ),
+        Format(
+            "facts",
+            "application/x-ndjson; charset=utf-8",
+            "facts.jsonl",
+            "One figure a line (a span whose label has attributes): its values and the "
+            "spans it is related to, by relation type.",
+        ),
+        Format(
+            "facts-csv",
+            "text/csv; charset=utf-8",
+            "facts.csv",
+            "The facts as a spreadsheet: one row per figure, a column per attribute and per "
+            "relation type, formula cells neutralised.",
+        ),
     )
 }
 
@@ -66,11 +89,13 @@ def render(
     label: str = "export",
     generated: str = "",
     docstart: str = "conll2003",
+    columns: FactColumns | None = None,
 ) -> Iterator[bytes]:
     """The export of `records` in format `name`, as UTF-8 chunks of about 64 KiB.
 
     `namespace`, `label` and `generated` are used by the W3C format (see :mod:`.w3c`);
-    `docstart` by CoNLL (see :data:`.conll.DOCSTARTS`).
+    `docstart` by CoNLL (see :data:`.conll.DOCSTARTS`); `columns` (the schema's figures and
+    relation types) by the facts formats.
     """
     if name == "jsonl":
         pieces = jsonl.stream(records)
@@ -78,6 +103,11 @@ def render(
         pieces = conll.stream(records, docstart=docstart)
     elif name == "spacy":
         pieces = spacy.stream(records)
+    elif name in ("facts", "facts-csv"):
+        if columns is None:
+            raise ValueError("the facts formats need the schema's columns")
+        writer = facts.stream if name == "facts" else facts.stream_csv
+        pieces = writer(records, columns)
     elif name == "w3c":
         pieces = w3c.stream(records, namespace=namespace, label=label, generated=generated)
     else:

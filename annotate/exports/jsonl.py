@@ -73,6 +73,8 @@ def _string(text: str) -> str:
 
 
 def _spans(spans: Sequence[ExportSpan]) -> str:
+    if spans and "attributes" in spans[0]:
+        return _spans_with_attributes(spans)
     fields = list(map(_SPAN_FIELDS, spans))
     labels = {label: _string(label) for label in {label for _, _, label, _ in fields}}
     together = "".join([text for _, _, _, text in fields])
@@ -86,6 +88,17 @@ def _spans(spans: Sequence[ExportSpan]) -> str:
             f'{{"start":{start},"end":{end},"label":{labels[label]},"text":{_string(text)}}}'
             for start, end, label, text in fields
         ]
+    return f"[{','.join(items)}]"
+
+
+def _spans_with_attributes(spans: Sequence[ExportSpan]) -> str:
+    """Spans as ``{"start", "end", "label", "text", "attributes"}`` (facts, version 2)."""
+    labels = {label: _string(label) for label in {s["label"] for s in spans}}
+    items = [
+        f'{{"start":{s["start"]},"end":{s["end"]},"label":{labels[s["label"]]},'
+        f'"text":{_string(s["text"])},"attributes":{dumps(s["attributes"])}}}'  # type: ignore[typeddict-item]
+        for s in spans
+    ]
     return f"[{','.join(items)}]"
 
 

@@ -17,6 +17,12 @@ class ExportSpan(TypedDict):
     end: int
     label: str
     text: str
+    attributes: NotRequired[dict[str, object]]  # the span's values; absent in old releases
+
+
+# A relation between two spans of the same record, by their index in its ``spans``
+# (functional form: "from" is a Python keyword).
+ExportRelation = TypedDict("ExportRelation", {"from": int, "to": int, "type": str})
 
 
 class ExportRecord(TypedDict):
@@ -32,6 +38,8 @@ class ExportRecord(TypedDict):
     url: str
     text: str
     spans: list[ExportSpan]
+    relations: NotRequired[list[ExportRelation]]  # absent in releases made before facts
+    published_at: NotRequired[str | None]  # ISO 8601, UTC
     source: Literal["gold", "editor"]
     version: int
     annotator: NotRequired[str]  # editor records: whose annotation this is
@@ -47,8 +55,10 @@ FIELD_ORDER = (
     "article",
     "title",
     "url",
+    "published_at",
     "text",
     "spans",
+    "relations",
     "source",
     "annotator",
     "adjudicator",

@@ -11,6 +11,10 @@ One line per record::
 - ``entities`` can go into ``doc.ents``, which allows no overlap: overlapping spans are
   resolved as in :mod:`annotate.exports.overlap` (the longest wins). ``spans["sc"]`` has
   every span, for ``doc.spans["sc"]`` (span groups may overlap).
+- Facts: ``span_attributes["sc"]`` is a list parallel to ``spans["sc"]`` holding each span's
+  attributes (``{}`` when none; set them with ``doc.spans["sc"].attrs`` or ``Span._``
+  extensions), and ``relations`` lists ``{"from": i, "to": j, "type"}`` with ``i`` and
+  ``j`` indexes into ``spans["sc"]``.
 - ``Doc.char_span`` returns None for offsets that are not token boundaries. spaCy's own
   tokenizer may split text differently from the annotators, so ``words`` and ``spaces``
   give a tokenization with a boundary at every span edge:
@@ -81,10 +85,15 @@ def example(record: ExportRecord) -> dict[str, object]:
     """One record as a spaCy training example."""
     spans = record["spans"]
     words, spaces = words_and_spaces(record["text"], spans)
-    return {
+    result: dict[str, object] = {
         "text": record["text"],
         "entities": [[s["start"], s["end"], s["label"]] for s in non_overlapping(spans)],
         "spans": {"sc": [[s["start"], s["end"], s["label"]] for s in spans]},
+    }
+    if "relations" in record:
+        result["span_attributes"] = {"sc": [s.get("attributes") or {} for s in spans]}
+        result["relations"] = record["relations"]
+    return result | {
         "words": words,
         "spaces": spaces,
         "meta": {key: record[key] for key in META_FIELDS if key in record},  # type: ignore[literal-required]

@@ -12,6 +12,11 @@ by ``:page:0``; it is both ``first`` and ``last``) holds one ``Annotation`` per 
 - ``creator``: the editor, or for gold the reviewer who wrote that gold version;
 - ``id``: a URN naming project, article, annotation, version and span, stable across runs.
 
+Facts: a span's attributes are a second body, a ``TextualBody`` with purpose ``describing``
+and ``format`` ``application/json`` whose value is the attributes as JSON; a relation is an
+``Annotation`` with motivation ``linking``, the relation type as its tagging body, and as
+``target`` the ids of its two span annotations, from first.
+
 The document is streamed: header, items separated by commas, footer.
 """
 
@@ -43,21 +48,28 @@ def annotations(
     source = target_source(record, namespace)
     who = record.get("annotator") if record["source"] == "editor" else record.get("adjudicator")
     owner = ("editor", who) if record["source"] == "editor" else ("gold",)
+
+    def urn(*what: object) -> str:
+        return _urn(namespace, "article", record["article"], *owner, f"v{record['version']}", *what)
+
     for index, span in enumerate(record["spans"]):
         start, end = span["start"], span["end"]
+        body: object = {"type": "TextualBody", "purpose": "tagging", "value": span["label"]}
+        if span.get("attributes"):
+            body = [
+                body,
+                {
+                    "type": "TextualBody",
+                    "purpose": "describing",
+                    "format": "application/json",
+                    "value": dumps(span["attributes"]),  # type: ignore[typeddict-item]
+                },
+            ]
         annotation: dict[str, object] = {
-            "id": _urn(
-                namespace,
-                "article",
-                record["article"],
-                *owner,
-                f"v{record['version']}",
-                "span",
-                index,
-            ),
+            "id": urn("span", index),
             "type": "Annotation",
             "motivation": "tagging",
-            "body": {"type": "TextualBody", "purpose": "tagging", "value": span["label"]},
+            "body": body,
             "target": {
                 "source": source,
                 "selector": [
@@ -75,6 +87,18 @@ def annotations(
             annotation["creator"] = {"type": "Person", "nickname": who}
         annotation["generated"] = generated
         yield annotation
+    for index, relation in enumerate(record.get("relations", [])):
+        link: dict[str, object] = {
+            "id": urn("relation", index),
+            "type": "Annotation",
+            "motivation": "linking",
+            "body": {"type": "TextualBody", "purpose": "tagging", "value": relation["type"]},
+            "target": [urn("span", relation["from"]), urn("span", relation["to"])],
+        }
+        if who:
+            link["creator"] = {"type": "Person", "nickname": who}
+        link["generated"] = generated
+        yield link
 
 
 def stream(

@@ -1,4 +1,5 @@
-"""Releases keep the project's label order, which decides ties between spans in exports."""
+"""Releases keep the project's label order (which decides ties between spans in exports) and
+say whether they carry facts; releases made before stay as they were (format version 1)."""
 
 from django.db import migrations, models
 
@@ -7,6 +8,14 @@ class Migration(migrations.Migration):
     dependencies = [("annotate", "0007_workflow")]
 
     operations = [
+        migrations.AddField(
+            model_name="release",
+            name="format_version",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                help_text="1: spans only, ties by label key; 2: facts (attributes, relations), ties by label order.",
+            ),
+        ),
         migrations.AddField(
             model_name="release",
             name="label_order",

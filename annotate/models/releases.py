@@ -52,6 +52,11 @@ class Release(models.Model):
     span_count = models.PositiveIntegerField()
     label_counts = models.JSONField(default=dict, help_text="{KEY: spans}, every label.")
     label_keys = models.JSONField(default=dict, help_text="{label id: key} at release time.")
+    format_version = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="1: spans only, ties by label key; 2: facts (attributes, relations), ties "
+        "by label order.",
+    )
     label_order = models.JSONField(
         default=list,
         blank=True,
@@ -65,6 +70,8 @@ class Release(models.Model):
         default=dict,
         help_text='Since the previous release: {"previous", "added", "removed", "changed"}.',
     )
+
+    FORMAT_VERSION = 2  # what a new release is made as
 
     objects = ReleaseQuerySet.as_manager()
 

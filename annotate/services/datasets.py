@@ -17,13 +17,20 @@ from django.db import transaction
 
 from ..importing import Issue, Limits, parse_record
 from ..models import Project, Role
-from .annotations import InvalidSpans, SpanInput, gold_for, save_annotation
+from .annotations import InvalidSpans, RelationInput, SpanInput, gold_for, save_annotation
 from .importing import ImportResult, ImportTooLarge, InvalidImport, import_articles, upload_limits
 
-ARTICLE_KEYS = {"id": "external_id", "title": "title", "text": "text", "url": "url"}
+ARTICLE_KEYS = {
+    "id": "external_id",
+    "title": "title",
+    "text": "text",
+    "url": "url",
+    "published_at": "published_at",
+}
 # Fields of an exported record that describe where it came from; they are not imported.
 PROVENANCE_KEYS = frozenset({"article", "version", "adjudicator", "annotators", "status"})
-SPAN_KEYS = frozenset({"start", "end", "label", "text", "id"})
+SPAN_KEYS = frozenset({"start", "end", "label", "text", "id", "attributes"})
+RELATION_KEYS = frozenset({"from", "to", "type"})
 
 
 @dataclass
@@ -32,6 +39,7 @@ class DatasetItem:
     record: Any
     spans: list[SpanInput]
     final: bool
+    relations: list[RelationInput] | None = None  # None: the record has no relations key
 
 
 def parse_dataset(data: bytes, *, format: str, limits: Limits | None = None) -> list[DatasetItem]:
@@ -97,7 +105,7 @@ def parse_dataset(data: bytes, *, format: str, limits: Limits | None = None) -> 
 def _item(where: Issue, obj: object, limits: Limits) -> DatasetItem:
     if not isinstance(obj, dict):
         raise ValueError("each record must be a JSON object")
-    allowed = set(ARTICLE_KEYS) | {"spans", "source", "final"} | PROVENANCE_KEYS
+    allowed = set(ARTICLE_KEYS) | {"spans", "relations", "source", "final"} | PROVENANCE_KEYS
     unknown = sorted(k for k in obj if k not in allowed)
     if unknown:
         raise ValueError(f"unknown field {', '.join(map(repr, unknown))}")
@@ -127,7 +135,20 @@ def _item(where: Issue, obj: object, limits: Limits) -> DatasetItem:
             inputs.append(SpanInput.from_dict({k: v for k, v in span.items() if k != "id"}))
         except InvalidSpans as exc:
             raise ValueError(f"span {index}: {exc.detail.rstrip('.')}") from None
-    return DatasetItem(where=where, record=record, spans=inputs, final=final)
+    relations = _relations(obj["relations"]) if "relations" in obj else None
+    return DatasetItem(where=where, record=record, spans=inputs, final=final, relations=relations)
+
+
+def _relations(relations: object) -> list[RelationInput]:
+    """The shape of a record's relations; their ends and types are checked on writing."""
+    if not isinstance(relations, list):
+        raise ValueError("relations must be an array")
+    result = []
+    for index, relation in enumerate(relations):
+        if not isinstance(relation, dict) or set(relation) != RELATION_KEYS:
+            raise ValueError(f"relation {index} must be an object with from, to and type")
+        result.append(RelationInput(relation["from"], relation["to"], relation["type"]))
+    return result
 
 
 def import_dataset(*, project: Project, items: list[DatasetItem], user) -> ImportResult:
@@ -144,7 +165,7 @@ def import_dataset(*, project: Project, items: list[DatasetItem], user) -> Impor
             for a in project.articles.filter(pk__in=result.article_ids).select_related("project")
         }
         for item in fresh:
-            if not item.spans and not item.final:
+            if not item.spans and not item.final and not item.relations:
                 continue
             gold = gold_for(articles[item.record["external_id"]])
             try:
@@ -154,6 +175,7 @@ def import_dataset(*, project: Project, items: list[DatasetItem], user) -> Impor
                     role=Role.MANAGER,
                     base_version=0,
                     spans=item.spans,
+                    relations=item.relations,
                     final=item.final or None,
                     note="Imported",
                 )

@@ -19,8 +19,19 @@ from typing import Literal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ..exports import ExportRecord, ExportSpan
-from ..models import Annotation, AnnotationVersion, Article, Flag, Label, Project, Span
+from ..exports import ExportRecord, ExportRelation, ExportSpan, FactColumns
+from ..models import (
+    Annotation,
+    AnnotationVersion,
+    Article,
+    AttributeDefinition,
+    Flag,
+    Label,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+)
 
 Source = Literal["gold", "editors"]
 SOURCES: tuple[Source, ...] = ("gold", "editors")
@@ -44,6 +55,21 @@ def label_keys(project: Project) -> dict[int, str]:
     return dict(
         Label.objects.filter(project=project).order_by("order", "key").values_list("id", "key")
     )
+
+
+def fact_columns(project: Project) -> FactColumns:
+    """The columns of the facts formats: the attribute keys of each label that has some (its
+    spans are the figures), and the relation type keys, each in the project's order."""
+    attributes: dict[str, list[str]] = {}
+    rows = (
+        AttributeDefinition.objects.filter(label__project=project)
+        .order_by("label__order", "label__key", "order", "key")
+        .values_list("label__key", "key")
+    )
+    for label, key in rows:
+        attributes.setdefault(label, []).append(key)
+    types = RelationType.objects.filter(project=project).order_by("order", "key")
+    return FactColumns(attributes, list(types.values_list("key", flat=True)))
 
 
 def label_ranks(keys_in_order: Iterable[str]) -> dict[str, int]:
@@ -137,18 +163,21 @@ def _chunk_records(rows: list[Row], keys: dict[int, str], *, gold: bool) -> Iter
     articles = _articles({t.article_id for t in targets})
     texts = {a: fields[3] for a, fields in articles.items()}
     spans = spans_at_versions(targets, keys, texts, ranks=label_ranks(keys.values()))
+    relations = relations_at_versions(targets, keys, spans)
     if gold:
         authors = version_authors(targets)
         editors = submitted_editors(articles)
     for annotation_id, article_id, version, status, final, annotator in rows:
-        external_id, title, url, text = articles[article_id]
+        external_id, title, url, text, published = articles[article_id]
         record: ExportRecord = {
             "id": external_id,
             "article": article_id,
             "title": title,
             "url": url,
+            "published_at": timestamp(published),
             "text": text,
             "spans": spans.get(annotation_id, []),
+            "relations": relations.get(annotation_id, []),
             "source": "gold" if gold else "editor",
             "version": version,
         }
@@ -162,14 +191,19 @@ def _chunk_records(rows: list[Row], keys: dict[int, str], *, gold: bool) -> Iter
         yield record
 
 
-def _articles(ids: Iterable[int]) -> dict[int, tuple[str, str, str, str]]:
-    """External id, title, URL and text of each article."""
+def _articles(ids: Iterable[int]) -> dict[int, tuple]:
+    """External id, title, URL, text and publication time of each article."""
     query = (
         Article.objects.filter(id__in=list(ids))
         .order_by()
-        .values_list("id", "external_id", "title", "url", "text")
+        .values_list("id", "external_id", "title", "url", "text", "published_at")
     )
     return {article_id: rest for article_id, *rest in query}
+
+
+def timestamp(value) -> str | None:
+    """ISO 8601 in UTC with a Z, as every export writes times."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def spans_at_versions(
@@ -178,18 +212,85 @@ def spans_at_versions(
     texts: dict[int, str],
     *,
     ranks: Mapping[str, int] | None = None,
+    facts: bool = True,
 ) -> dict[int, list[ExportSpan]]:
     """The spans of each target annotation as of its version, in one query (one per
     VERSIONS_PER_QUERY distinct versions), sorted by start, end and label: by the label's
     place in `ranks` (the project's label order), or by label key without `ranks`. Span text
     is cut from the article text, so ``text[start:end] == span["text"]`` holds by
-    construction."""
-    if not targets:
-        return {}
+    construction. With `facts`, each span carries its ``attributes`` (``{}`` when none)."""
+    found: dict[int, list[tuple[int, int, str, dict]]] = defaultdict(list)
+    fields = ("annotation_id", "start", "end", "label_id", "attributes")
+    for annotation_id, start, end, label_id, attributes in _alive_rows(Span, targets, fields):
+        found[annotation_id].append((start, end, keys[label_id], attributes))
+    articles = {t.annotation_id: t.article_id for t in targets}
+    result: dict[int, list[ExportSpan]] = {}
+    for annotation_id, items in found.items():
+        text = texts[articles[annotation_id]]
+        if ranks is None:
+            items.sort(key=lambda item: item[:3])
+        else:
+            items.sort(key=lambda item: (item[0], item[1], ranks.get(item[2], len(ranks)), item[2]))
+        if facts:
+            result[annotation_id] = [
+                {
+                    "start": s,
+                    "end": e,
+                    "label": label,
+                    "text": text[s:e],
+                    "attributes": dict(sorted((values or {}).items())),  # jsonb keeps no order
+                }
+                for s, e, label, values in items
+            ]
+        else:
+            result[annotation_id] = [
+                {"start": s, "end": e, "label": label, "text": text[s:e]}
+                for s, e, label, _ in items
+            ]
+    return result
+
+
+def relations_at_versions(
+    targets: Sequence[Target], keys: dict[int, str], spans: Mapping[int, list[ExportSpan]]
+) -> dict[int, list[ExportRelation]]:
+    """The relations of each target annotation as of its version, as indexes into its
+    `spans` list (``{"from": i, "to": j, "type": KEY}``), sorted by (from, to, type); in one
+    query per VERSIONS_PER_QUERY distinct versions."""
+    fields = (
+        "annotation_id",
+        "from_start",
+        "from_end",
+        "from_label_id",
+        "to_start",
+        "to_end",
+        "to_label_id",
+        "type__key",
+    )
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for annotation_id, *row in _alive_rows(Relation, targets, fields):
+        found[annotation_id].append(row)
+    result: dict[int, list[ExportRelation]] = {}
+    for annotation_id, rows in found.items():
+        at = {
+            (s["start"], s["end"], s["label"]): i
+            for i, s in enumerate(spans.get(annotation_id, []))
+        }
+        items = []
+        for fs, fe, fl, ts, te, tl, kind in rows:
+            source, target = at.get((fs, fe, keys[fl])), at.get((ts, te, keys[tl]))
+            if source is not None and target is not None:  # ends always exist: kept together
+                items.append({"from": source, "to": target, "type": kind})
+        items.sort(key=lambda r: (r["from"], r["to"], r["type"]))
+        result[annotation_id] = items
+    return result
+
+
+def _alive_rows(model, targets: Sequence[Target], fields: Sequence[str]) -> Iterator[tuple]:
+    """`fields` of the rows of `model` (a temporal table: ``added_in``, ``removed_in``)
+    alive in each target annotation at its version."""
     by_version: dict[int, list[int]] = defaultdict(list)
     for target in targets:
         by_version[target.version].append(target.annotation_id)
-    found: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     versions = list(by_version.items())
     # One condition per version; at most VERSIONS_PER_QUERY of them OR'ed in one query, as
     # SQLite nests each OR one level deeper and refuses an expression 1,000 levels deep.
@@ -199,25 +300,8 @@ def spans_at_versions(
             alive |= Q(annotation_id__in=ids, added_in__lte=version) & (
                 Q(removed_in__isnull=True) | Q(removed_in__gt=version)
             )
-        rows = (
-            Span.objects.filter(alive)
-            .order_by()  # the default ordering joins three tables; the lists are sorted below
-            .values_list("annotation_id", "start", "end", "label_id")
-        )
-        for annotation_id, start, end, label_id in rows:
-            found[annotation_id].append((start, end, keys[label_id]))
-    articles = {t.annotation_id: t.article_id for t in targets}
-    result: dict[int, list[ExportSpan]] = {}
-    for annotation_id, items in found.items():
-        text = texts[articles[annotation_id]]
-        if ranks is None:
-            items.sort()
-        else:
-            items.sort(key=lambda item: (item[0], item[1], ranks.get(item[2], len(ranks)), item[2]))
-        result[annotation_id] = [
-            {"start": s, "end": e, "label": label, "text": text[s:e]} for s, e, label in items
-        ]
-    return result
+        # No default ordering (it joins tables); the caller sorts.
+        yield from model.objects.filter(alive).order_by().values_list(*fields)
 
 
 def version_authors(targets: Sequence[Target]) -> dict[tuple[int, int], str]:

@@ -17,16 +17,19 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from ..exports import ExportRecord, ExportSpan, render
+from ..exports import ExportRecord, ExportRelation, ExportSpan, render
 from ..exports.jsonl import dumps, line
 from ..models import RELEASE_NAME_RE, Annotation, Article, Label, Project, Release
 from .exporting import (
     CHUNK_SIZE,
     Target,
+    fact_columns,
     label_keys,
     label_ranks,
+    relations_at_versions,
     spans_at_versions,
     submitted_editors,
+    timestamp,
     version_authors,
 )
 
@@ -60,6 +63,9 @@ class Entry:
     spans_sha256: str
     adjudicator: str | None
     annotators: list[str]
+    # Releases with facts (format version 2) only:
+    published_at: str | None = None
+    facts_sha256: str | None = None  # attributes and relations, to tell a change of facts
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -73,9 +79,30 @@ def spans_digest(spans: Sequence[ExportSpan]) -> str:
     ).hexdigest()
 
 
-def record_from(entry: dict[str, Any], text: str, spans: list[ExportSpan]) -> ExportRecord:
-    """The export record of one manifest entry: the one place a release record is built."""
-    return {
+def facts_digest(spans: Sequence[ExportSpan], relations: Sequence[ExportRelation]) -> str:
+    """A digest of the spans' attributes and the relations, whatever order they are in."""
+    ends = [(s["start"], s["end"], s["label"]) for s in spans]
+    return hashlib.sha256(
+        dumps(
+            [
+                sorted(
+                    [*end, s.get("attributes") or {}] for end, s in zip(ends, spans, strict=True)
+                ),
+                sorted([*ends[r["from"]], *ends[r["to"]], r["type"]] for r in relations),
+            ],
+        ).encode()
+    ).hexdigest()
+
+
+def record_from(
+    entry: dict[str, Any],
+    text: str,
+    spans: list[ExportSpan],
+    relations: list[ExportRelation] | None = None,
+) -> ExportRecord:
+    """The export record of one manifest entry: the one place a release record is built.
+    `relations` is None for releases made before facts (their records have none)."""
+    record: ExportRecord = {
         "id": entry["id"],
         "article": entry["article"],
         "title": entry["title"],
@@ -88,6 +115,10 @@ def record_from(entry: dict[str, Any], text: str, spans: list[ExportSpan]) -> Ex
         "annotators": list(entry["annotators"]),
         "final": True,
     }
+    if relations is not None:
+        record["relations"] = relations
+        record["published_at"] = entry.get("published_at")
+    return record
 
 
 def check_name(project: Project, name: object) -> str:
@@ -161,6 +192,7 @@ def create_release(
                 label_counts=label_counts,
                 label_keys={str(k): v for k, v in keys.items()},
                 label_order=list(keys.values()),
+                format_version=Release.FORMAT_VERSION,
                 agreement=agreement,
                 manifest=manifest,
                 changes=changes_between(previous, manifest),
@@ -175,16 +207,18 @@ def _fresh_chunk(
     articles = {
         a["id"]: a
         for a in Article.objects.filter(id__in=[t.article_id for t in chunk]).values(
-            "id", "external_id", "title", "url", "text", "sha256"
+            "id", "external_id", "title", "url", "text", "sha256", "published_at"
         )
     }
     texts = {a: articles[a]["text"] for a in articles}
     spans = spans_at_versions(chunk, keys, texts, ranks=label_ranks(keys.values()))
+    relations = relations_at_versions(chunk, keys, spans)
     authors = version_authors(chunk)
     editors = submitted_editors(texts)
     for target in chunk:
         article = articles[target.article_id]
         these = spans.get(target.annotation_id, [])
+        linked = relations.get(target.annotation_id, [])
         entry = Entry(
             article=target.article_id,
             version=target.version,
@@ -195,8 +229,10 @@ def _fresh_chunk(
             spans_sha256=spans_digest(these),
             adjudicator=authors.get((target.annotation_id, target.version)),
             annotators=editors.get(target.article_id, []),
+            published_at=timestamp(article["published_at"]),
+            facts_sha256=facts_digest(these, linked),
         ).as_json()
-        yield entry, record_from(entry, article["text"], these)
+        yield entry, record_from(entry, article["text"], these, linked)
 
 
 def changes_between(previous: Release | None, manifest: list[dict[str, Any]]) -> dict[str, Any]:
@@ -220,10 +256,18 @@ def changes_between(previous: Release | None, manifest: list[dict[str, Any]]) ->
             for a, e in now.items()
             if a in before
             and (
-                e["spans_sha256"] != before[a]["spans_sha256"] or e["sha256"] != before[a]["sha256"]
+                e["spans_sha256"] != before[a]["spans_sha256"]
+                or e["sha256"] != before[a]["sha256"]
+                or _facts_changed(before[a], e)
             )
         ],
     }
+
+
+def _facts_changed(before: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Attributes or relations changed; unknown (False) against a release made before facts."""
+    old, new = before.get("facts_sha256"), now.get("facts_sha256")
+    return old is not None and new is not None and old != new
 
 
 def check_intact(release: Release) -> None:
@@ -245,9 +289,10 @@ def check_intact(release: Release) -> None:
 def release_records(release: Release, *, chunk_size: int = CHUNK_SIZE) -> Iterator[ExportRecord]:
     """The records of the release, rebuilt from its manifest, in constant memory."""
     keys = {int(k): v for k, v in release.label_keys.items()}
-    # Releases made before label_order was kept listed tied spans by label key: rebuilt
-    # the same way, their downloads stay byte-identical.
-    ranks = label_ranks(release.label_order) if release.label_order else None
+    # Releases made before facts (format version 1) listed tied spans by label key and had
+    # no attributes or relations: rebuilt the same way, their downloads stay byte-identical.
+    facts = release.format_version >= 2
+    ranks = label_ranks(release.label_order) if facts else None
     manifest = release.manifest
     for start in range(0, len(manifest), chunk_size):
         entries = manifest[start : start + chunk_size]
@@ -260,9 +305,15 @@ def release_records(release: Release, *, chunk_size: int = CHUNK_SIZE) -> Iterat
             Article.objects.filter(id__in=[e["article"] for e in entries]).values_list("id", "text")
         )
         targets = [Target(e["article"], gold[e["article"]], e["version"]) for e in entries]
-        spans = spans_at_versions(targets, keys, texts, ranks=ranks)
+        spans = spans_at_versions(targets, keys, texts, ranks=ranks, facts=facts)
+        relations = relations_at_versions(targets, keys, spans) if facts else {}
         for entry, target in zip(entries, targets, strict=True):
-            yield record_from(entry, texts[entry["article"]], spans.get(target.annotation_id, []))
+            yield record_from(
+                entry,
+                texts[entry["article"]],
+                spans.get(target.annotation_id, []),
+                relations.get(target.annotation_id, []) if facts else None,
+            )
 
 
 def generated_at(release: Release) -> str:
@@ -280,6 +331,7 @@ def render_release(
         label=f"release {release.name}",
         generated=generated_at(release),
         docstart=docstart,
+        columns=fact_columns(release.project) if format.startswith("facts") else None,
     )
 
 

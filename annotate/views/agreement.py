@@ -27,6 +27,7 @@ from ..agreement import facts as agreement_facts
 from ..agreement import report as agreement_report
 from ..agreement import stats as agreement_stats
 from ..agreement.units import CHAR, TOKEN
+from ..exports.cells import neutralise
 from ..highlight import Mark
 from ..models import Annotation, Article, ArticleAgreement, Project
 from ..permissions import can_review, project_for
@@ -35,7 +36,6 @@ from ..services.overview import scores_against_gold
 
 PAGE = "agreement/report.html"
 ARTICLE_PAGE = "agreement/article.html"
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _reviewer_project(request: HttpRequest, slug: str) -> Project:
@@ -366,14 +366,6 @@ def agreement_article(request: HttpRequest, slug: str, article_id: int) -> HttpR
 
 
 # --- CSV downloads -----------------------------------------------------------------------
-
-
-def neutralise(value: object) -> object:
-    """A spreadsheet must not run a cell as a formula: text starting with = + - @, tab or
-    carriage return gets a leading apostrophe. Numbers we format ourselves stay numbers."""
-    if isinstance(value, str) and value.startswith(CSV_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def _csv_response(filename: str, header: list[str], rows: list[list[object]]) -> HttpResponse:

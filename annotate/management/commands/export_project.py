@@ -12,7 +12,7 @@ from tqdm import tqdm
 from annotate.exports import FORMATS, render
 from annotate.exports.conll import DOCSTARTS
 from annotate.models import Project, Release
-from annotate.services.exporting import SOURCES, count_records, export_records
+from annotate.services.exporting import SOURCES, count_records, export_records, fact_columns
 from annotate.services.releases import ReleaseError, check_intact, generated_at, release_records
 
 
@@ -84,6 +84,7 @@ class Command(BaseCommand):
             label=label,
             generated=stamp,
             docstart=options["docstart"],
+            columns=fact_columns(project) if format.startswith("facts") else None,
         )
         digest, size = self._write(chunks, options["output"])
         progress.close()
