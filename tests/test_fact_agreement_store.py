@@ -178,3 +178,14 @@ def test_the_recompute_command_rebuilds_lost_fact_statistics(facts_project, edit
     FactAgreementTotal.objects.all().delete()
     call_command("recompute_agreement", project=facts_project.slug, stdout=io.StringIO())
     assert snapshot(facts_project) == before
+
+
+def test_a_value_against_none_given_on_the_same_span_is_one_given(
+    facts_project, editor, other_editor
+):
+    article = make_article(facts_project, TEXT, editors=[editor, other_editor])
+    annotate(article, editor, [(*FIGURE, {"low": 12}), OFFICIALS])
+    annotate(article, other_editor, [FIGURE, OFFICIALS])
+    (attributes,) = ArticleFactAgreement.objects.get(article=article).stats["attributes"]
+    label = facts_project.labels.get(key="CASUALTY").pk
+    assert attributes == {f"{label}:low": [0, 0, 1, 0, 0, 0, 0, {}]}

@@ -101,7 +101,7 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
 @dataclass(frozen=True)
 class EditorFacts:
     """One editor's submitted facts in an article: current relations, and the current
-    spans that carry at least one attribute value."""
+    spans of labels that have attributes, with their values (``{}`` when none given)."""
 
     editor: int
     version: int

@@ -9,6 +9,7 @@ the same submitted annotations; its recompute calls :func:`rebuild`; its report 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from django.db import connection
@@ -51,16 +52,19 @@ def _raw(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _attributes(value: object) -> dict:
-    """A span's attribute values as the driver gives them (JSON text, or decoded)."""
-    return json.loads(value) if isinstance(value, str | bytes) else dict(value or {})
+def _decode_all(values: Sequence[object]) -> list[dict]:
+    """Span attribute values as the driver gives them (JSON text, or already decoded),
+    decoded: texts in one call of the JSON decoder rather than one call each."""
+    if all(isinstance(value, str) for value in values):
+        return json.loads("[" + ",".join(values) + "]") if values else []  # type: ignore[arg-type]
+    return [json.loads(v) if isinstance(v, str | bytes) else dict(v or {}) for v in values]
 
 
 def editor_facts(
     article_ids: Sequence[int], submitted: Mapping[int, Submitted]
 ) -> dict[int, list[facts.EditorFacts]]:
     """Each article's submitted editor annotations as :class:`EditorFacts` (two queries:
-    current relations, and current spans that carry an attribute value)."""
+    current relations, and current spans of labels that have attributes)."""
     owner = {
         pk: (article, editor, version)
         for article in article_ids
@@ -85,14 +89,18 @@ def editor_facts(
             relations[pk].append(tuple(relation))
     rows = _raw(
         _submitted_rows(Span, article_ids)
-        .exclude(attributes={})
+        .filter(label_id__in=AttributeDefinition.objects.values("label_id"))
         .values_list("annotation_id", "start", "end", "label_id", "attributes")
     )
-    for pk, start, end, label, values in rows:
-        if pk in spans:
-            given = {k: v for k, v in _attributes(values).items() if v is not None}
-            if given:
-                spans[pk].append((start, end, label, given))
+    # Only a span that another editor of the article marked identically is compared:
+    # decode the values of those alone.
+    rows = [row for row in rows if row[0] in owner]
+    marked = Counter((owner[pk][0], start, end, label) for pk, start, end, label, _ in rows)
+    rows = [row for row in rows if marked[owner[row[0]][0], row[1], row[2], row[3]] > 1]
+    decoded = _decode_all([row[4] for row in rows])
+    for (pk, start, end, label, _), values in zip(rows, decoded, strict=True):
+        # A span with no value still counts: against a value given, it is "one given".
+        spans[pk].append((start, end, label, {k: v for k, v in values.items() if v is not None}))
     result: dict[int, list[facts.EditorFacts]] = {article: [] for article in article_ids}
     for pk, (article, editor, version) in owner.items():
         result[article].append(facts.EditorFacts(editor, version, relations[pk], spans[pk]))
