@@ -4,7 +4,10 @@ their base version and idempotent by request key like any other annotation write
 
 Each gold version records in its summary what it was built from:
 ``{"action": "accept", "from": {"edith": 3, "otto": 5}}`` names the submitted editor
-annotation versions on which the decision was taken.
+annotation versions on which the decision was taken. A version that sets facts records their
+provenance (see `fact_sources`): ``"facts": {"attributes": [[start, end, label, key,
+[editors]]], "relations": [[fs, fe, fl, ts, te, tl, type, [editors]]]}``, where no editors
+means "edited by the reviewer".
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Query
 from django.db.models.functions import Coalesce
 
 from .. import review
+from ..facts.adjudication import MAJORITY, EditorFacts, relations_for, values_for
 from ..models import (
     AgreementUnit,
     Annotation,
@@ -28,10 +32,11 @@ from ..models import (
     Flag,
     Label,
     Project,
+    Relation,
     Span,
 )
 from ..review import Candidate, EditorSpan, Selection
-from ..versioning import SpanKey
+from ..versioning import RelationKey, SpanKey
 from . import workflow
 from .annotations import (
     AnnotationError,
@@ -40,6 +45,7 @@ from .annotations import (
     SpanInput,
     StaleVersion,
     current_span_inputs,
+    full_state_of,
     gold_for,
     save_annotation,
 )
@@ -387,6 +393,7 @@ def _write(
     request_key: uuid.UUID | None,
     final: bool | None = None,
     extra: dict[str, object] | None = None,
+    relations: Iterable[RelationKey] | None = None,
 ) -> SaveResult:
     return save_annotation(
         annotation=gold_for(article),
@@ -394,6 +401,7 @@ def _write(
         role=role,
         base_version=base_version,
         spans=spans,
+        relations=relations,
         final=final,
         note=note,
         request_key=request_key,
@@ -411,8 +419,11 @@ def accept_spans(
     base_version: int,
     note: str = "",
     request_key: uuid.UUID | None = None,
+    facts: str = MAJORITY,
 ) -> SaveResult:
-    """Copy editor spans into the gold, each recording the editor span it came from."""
+    """Copy editor spans into the gold, each recording the editor span it came from, with
+    their attribute values and the relations that now have both ends in the gold, taken
+    from `facts`: MAJORITY or an editor's username (see facts.adjudication)."""
     ids = set(span_ids)
     if not ids:
         raise InvalidSpans("Choose at least one span to accept.")
@@ -444,13 +455,211 @@ def accept_spans(
         key = SpanKey(s.start, s.end, s.label.key)
         if key not in have:
             new.setdefault(key, SpanInput(s.start, s.end, s.label.key, s.text, s.pk))
+    spans, relations, provenance = _with_facts(article, current, list(new.values()), facts)
     return _write(
         article,
         reviewer,
         role=role,
-        spans=[*current, *new.values()],
+        spans=spans,
+        relations=relations,
         base_version=base_version,
         action="accept",
+        note=note,
+        request_key=request_key,
+        extra={"facts_from": facts, "facts": provenance},
+    )
+
+
+# --- Facts: attribute values and relations in the gold ------------------------------------
+
+
+def editor_facts(article: Article) -> dict[str, EditorFacts]:
+    """Each submitted editor's spans, attribute values and relations, by username."""
+    result: dict[str, EditorFacts] = {}
+    for annotation in (
+        Annotation.objects.submitted().filter(article=article).select_related("annotator")
+    ):
+        state = full_state_of(annotation)
+        result[annotation.annotator.username] = EditorFacts(
+            state.spans, state.attributes, state.relations
+        )
+    return result
+
+
+def _with_facts(
+    article: Article, current: list[SpanInput], added: list[SpanInput], source: str
+) -> tuple[list[SpanInput], frozenset[RelationKey], dict[str, list]]:
+    """The gold's spans with `added` taking their values from `source`, its relations with
+    those now complete, and the provenance of every fact set (see the module docstring)."""
+    facts = editor_facts(article)
+    if source != MAJORITY and source not in facts:
+        raise InvalidSpans(
+            "Take the facts from the majority or from an editor who submitted this article."
+        )
+    gold_relations = full_state_of(gold_for(article)).relations
+    spans = list(current)
+    attributes: list[list] = []
+    for span in added:
+        chosen = values_for(span.key, facts, source)
+        spans.append(
+            SpanInput(span.start, span.end, span.label, span.text, span.source, chosen.values)
+        )
+        for key, editors in sorted(chosen.sources.items()):
+            attributes.append([*span.key, key, list(editors)])
+    gold_keys = [s.key for s in spans]
+    found = relations_for(gold_keys, facts, source, touching=[s.key for s in added])
+    found = {r: e for r, e in found.items() if r not in gold_relations}
+    provenance = {
+        "attributes": attributes,
+        "relations": [[*r.from_span, *r.to_span, r.type, list(e)] for r, e in found.items()],
+    }
+    return spans, gold_relations | frozenset(found), provenance
+
+
+def fact_sources(gold: Annotation) -> dict[tuple, tuple[str, ...]]:
+    """Where each gold fact came from, as the gold versions' summaries record it (latest
+    wins): ``(start, end, label, key)`` for a value and ``(RelationKey,)`` for a relation,
+    to the usernames it came from; an empty tuple means edited by the reviewer."""
+    result: dict[tuple, tuple[str, ...]] = {}
+    if not gold.pk:
+        return result
+    for summary in gold.versions.order_by("number").values_list("summary", flat=True):
+        facts = summary.get("facts") if isinstance(summary, dict) else None
+        if not isinstance(facts, dict):
+            continue
+        for s, e, label, key, editors in facts.get("attributes", []):
+            result[(s, e, label, key)] = tuple(editors)
+        for fs, fe, fl, ts, te, tl, kind, editors in facts.get("relations", []):
+            relation = RelationKey(SpanKey(fs, fe, fl), SpanKey(ts, te, tl), kind)
+            result[(relation,)] = tuple(editors)
+    return result
+
+
+def _gold_key_at(gold: Annotation, span_id: object, base_version: int) -> SpanKey:
+    if not isinstance(span_id, int) or isinstance(span_id, bool):
+        raise InvalidSpans("Say which gold span: its id is a number.")
+    span = _gold_span_or_stale(gold, span_id, base_version)
+    return _key(span)
+
+
+@transaction.atomic
+def set_gold_attributes(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    span_id: int,
+    attributes: dict[str, object],
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Give gold span `span_id` these attribute values (replacing its values; a key left
+    out or None means "not given"), as an editor does on the labelling page."""
+    gold = gold_for(article)
+    key = _gold_key_at(gold, span_id, base_version)
+    spans = [
+        SpanInput(s.start, s.end, s.label, s.text, s.source, dict(attributes))
+        if s.key == key
+        else s
+        for s in current_span_inputs(gold)
+    ]
+    given = sorted(k for k, v in attributes.items() if v is not None)
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=spans,
+        base_version=base_version,
+        action="edit_facts",
+        note=note,
+        request_key=request_key,
+        extra={"facts": {"attributes": [[*key, k, []] for k in given], "relations": []}},
+    )
+
+
+@transaction.atomic
+def add_gold_relation(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    from_span_id: int,
+    to_span_id: int,
+    type: str,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Relate two gold spans with relation type `type`, as the reviewer decided."""
+    gold = gold_for(article)
+    relation = RelationKey(
+        _gold_key_at(gold, from_span_id, base_version),
+        _gold_key_at(gold, to_span_id, base_version),
+        type,
+    )
+    have = full_state_of(gold).relations
+    if relation in have:
+        raise InvalidSpans(f"These two gold spans are already related as {type}.")
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=current_span_inputs(gold),
+        relations=have | {relation},
+        base_version=base_version,
+        action="edit_facts",
+        note=note,
+        request_key=request_key,
+        extra={
+            "facts": {
+                "attributes": [],
+                "relations": [[*relation.from_span, *relation.to_span, type, []]],
+            }
+        },
+    )
+
+
+@transaction.atomic
+def remove_gold_relation(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    relation_id: int,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Remove relation `relation_id` (as the page at `base_version` showed it) from the gold."""
+    gold = gold_for(article)
+    row = (
+        Relation.objects.filter(pk=relation_id, annotation=gold)
+        .select_related("from_label", "to_label", "type")
+        .first()
+    )
+    if row is None:
+        raise InvalidSpans(f"There is no relation {relation_id} in the gold annotation.")
+    if row.removed_in is not None:
+        raise StaleVersion(
+            f"The gold changed since version {base_version}: that relation is no longer in "
+            "it. Reload it and apply your change again.",
+            current_version=gold.version,
+            changes=[],
+        )
+    relation = RelationKey(
+        SpanKey(row.from_start, row.from_end, row.from_label.key),
+        SpanKey(row.to_start, row.to_end, row.to_label.key),
+        row.type.key,
+    )
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=current_span_inputs(gold),
+        relations=full_state_of(gold).relations - {relation},
+        base_version=base_version,
+        action="edit_facts",
         note=note,
         request_key=request_key,
     )
@@ -480,16 +689,18 @@ def accept_agreed(
     selection = review.majority_selection(state.candidates, min_editors, gold_keys)
     current = [SpanInput(*_key(g.span), source=g.span.source_id) for g in state.gold_spans]
     added = [SpanInput(*c.key, source=c.source.id) for c in selection.accepted]
+    spans, relations, provenance = _with_facts(article, current, added, MAJORITY)
     result = _write(
         article,
         reviewer,
         role=role,
-        spans=[*current, *added],
+        spans=spans,
+        relations=relations,
         base_version=base_version,
         action="accept_agreed",
         note=note,
         request_key=request_key,
-        extra={"min_editors": min_editors},
+        extra={"min_editors": min_editors, "facts_from": MAJORITY, "facts": provenance},
     )
     return result, selection
 
