@@ -264,3 +264,32 @@ def test_span_facts_mark_what_differs():
 def test_a_relation_waits_for_its_second_end():
     assert pending_relations([FIGURE], FACTS) == [SAID_BY_SANA]
     assert pending_relations([FIGURE, SANA], FACTS) == []
+
+
+def test_a_relation_the_majority_left_out_can_be_accepted(disputed, reviewer, editor):
+    from annotate.services.review import accept_relation
+
+    accept(disputed, reviewer, editor, [FIGURE, SANA, OBSERVATORY])
+    accept_relation(
+        disputed,
+        reviewer,
+        role=Role.REVIEWER,
+        relation=SAID_BY_OBSERVATORY,
+        base_version=gold_for(disputed).version,
+    )
+    assert gold_state(disputed).relations == {SAID_BY_SANA, SAID_BY_OBSERVATORY}
+    assert fact_sources(gold_for(disputed))[(SAID_BY_OBSERVATORY,)] == ("cleo",)
+
+
+def test_a_relation_needs_both_ends_in_the_gold(disputed, reviewer, editor):
+    from annotate.services.review import accept_relation
+
+    accept(disputed, reviewer, editor, [FIGURE])
+    with pytest.raises(InvalidSpans, match="both ends"):
+        accept_relation(
+            disputed,
+            reviewer,
+            role=Role.REVIEWER,
+            relation=SAID_BY_SANA,
+            base_version=gold_for(disputed).version,
+        )

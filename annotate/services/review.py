@@ -853,3 +853,44 @@ def set_final(
         request_key=request_key,
         final=final,
     )
+
+
+@transaction.atomic
+def accept_relation(
+    article: Article,
+    reviewer,
+    *,
+    role: str | None,
+    relation: RelationKey,
+    base_version: int,
+    note: str = "",
+    request_key: uuid.UUID | None = None,
+) -> SaveResult:
+    """Take one editor relation into the gold (one the chosen rule left out), recording the
+    editors who have it. Both its ends must be in the gold."""
+    gold = gold_for(article)
+    state = full_state_of(gold)
+    if relation.from_span not in state.spans or relation.to_span not in state.spans:
+        raise InvalidSpans("Accept both ends of this relation into the gold first.")
+    supporters = [
+        name for name, facts in editor_facts(article).items() if relation in facts.relations
+    ]
+    if not supporters:
+        raise InvalidSpans("No editor who submitted this article has this relation.")
+    return _write(
+        article,
+        reviewer,
+        role=role,
+        spans=current_span_inputs(gold),
+        relations=state.relations | {relation},
+        base_version=base_version,
+        action="accept_relation",
+        note=note,
+        request_key=request_key,
+        extra={
+            "facts": {
+                "attributes": [],
+                "relations": [[*relation.from_span, *relation.to_span, relation.type, supporters]],
+            }
+        },
+    )
