@@ -504,6 +504,9 @@ def test_w3c_document_is_one_json_ld_collection():
 
 
 def test_every_format_is_registered_with_a_content_type():
-    assert set(FORMATS) == {"jsonl", "conll", "spacy", "w3c"}
+    assert set(FORMATS) == {"jsonl", "conll", "spacy", "w3c", "facts", "facts-csv"}
+    assert all(f.content_type.endswith("charset=utf-8") for f in FORMATS.values())
     with pytest.raises(ValueError, match="unknown export format"):
         render("xml", [])
+    with pytest.raises(ValueError, match="schema's columns"):
+        render("facts", [])
