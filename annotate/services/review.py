@@ -35,6 +35,7 @@ from ..models import (
     Relation,
     Span,
 )
+from ..models.facts import RELATION_KEY_FIELDS, relation_key
 from ..review import Candidate, EditorSpan, Selection
 from ..versioning import RelationKey, SpanKey
 from . import workflow
@@ -473,15 +474,29 @@ def accept_spans(
 # --- Facts: attribute values and relations in the gold ------------------------------------
 
 
-def editor_facts(article: Article) -> dict[str, EditorFacts]:
-    """Each submitted editor's spans, attribute values and relations, by username."""
+def editor_facts(
+    article: Article, works: Sequence[EditorWork] | None = None
+) -> dict[str, EditorFacts]:
+    """Each submitted editor's spans, attribute values and relations, by username; from the
+    page's already loaded `works` when given (then one query)."""
+    if works is None:
+        works = review_state(article).editors
+    by_id = {w.annotation.pk: w.username for w in works}
+    relations: dict[str, set[RelationKey]] = {name: set() for name in by_id.values()}
+    rows = (
+        Relation.objects.filter(annotation_id__in=list(by_id))
+        .current()
+        .values_list("annotation_id", *RELATION_KEY_FIELDS)
+    )
+    for annotation_id, *row in rows:
+        relations[by_id[annotation_id]].add(relation_key(tuple(row)))
     result: dict[str, EditorFacts] = {}
-    for annotation in (
-        Annotation.objects.submitted().filter(article=article).select_related("annotator")
-    ):
-        state = full_state_of(annotation)
-        result[annotation.annotator.username] = EditorFacts(
-            state.spans, state.attributes, state.relations
+    for work in works:
+        keys = {_key(s): s.attributes or {} for s in work.spans}
+        result[work.username] = EditorFacts(
+            frozenset(keys),
+            {k: v for k, v in keys.items() if v},
+            frozenset(relations[work.username]),
         )
     return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from django import forms
@@ -25,18 +25,21 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from ..facts.adjudication import MAJORITY, FactView, pending_relations, span_facts
 from ..highlight import Mark
 from ..inputs import INT32_MAX, INT64_MAX, InputError, parse_int, parse_version
-from ..models import Article, Project, Role
+from ..models import Annotation, Article, Project, Relation, Role, Span
+from ..models.facts import load_facts
 from ..permissions import article_for, can_review, project_for
 from ..review import Candidate, conflict_between
 from ..services import review as service
-from ..services.annotations import AnnotationError, InvalidSpans, SaveResult
+from ..services.annotations import AnnotationError, InvalidSpans, SaveResult, full_state_of
 from ..services.labelling import span_from_selection
 from ..services.review import QUEUE_STATUSES, ReviewState
 from ..services.workflow import editors_of_project
 from ..span_checks import span_concerns
-from ..versioning import SpanKey
+from ..versioning import RelationKey, SpanKey
+from .facts import FIELD_PREFIX, _attribute_values
 
 QUEUE_PAGE_SIZE = 50
 QUEUE_TEMPLATE = "review/queue.html"
@@ -159,9 +162,34 @@ class CandidateRow:
     other_labels: list[str]  # labels other editors gave the same offsets
     other_bounds: list[str]  # the same label over other, overlapping text
     gold_differs: bool  # the gold already holds a conflicting span: decided otherwise
+    facts: list[EditorFactsRow] = field(default_factory=list)  # each editor's facts
 
 
-def _candidate_rows(article: Article, state: ReviewState) -> list[CandidateRow]:
+@dataclass
+class EditorFactsRow:
+    """One editor's values for a candidate and relations from it, with their other ends'
+    text; `differs` marks what other editors gave otherwise."""
+
+    editor: str
+    values: tuple[tuple[str, object, bool], ...]
+    relations: list[tuple[str, str, bool]]  # (type, other end's text, differs)
+
+
+def _fact_rows(views: list[FactView], text: str) -> list[EditorFactsRow]:
+    return [
+        EditorFactsRow(
+            v.editor,
+            v.values,
+            [(r.type, text[r.to_span.start : r.to_span.end], d) for r, d in v.relations],
+        )
+        for v in views
+        if v.values or v.relations
+    ]
+
+
+def _candidate_rows(
+    article: Article, state: ReviewState, facts: dict[str, service.EditorFacts] | None = None
+) -> list[CandidateRow]:
     text = article.text
     gold_keys = [SpanKey(g.span.start, g.span.end, g.span.label.key) for g in state.gold_spans]
     return [
@@ -171,9 +199,130 @@ def _candidate_rows(article: Article, state: ReviewState) -> list[CandidateRow]:
             other_labels=[k.label for k in c.label_conflicts],
             other_bounds=[text[k.start : k.end] for k in c.overlap_conflicts],
             gold_differs=not c.in_gold and any(conflict_between(c.key, g) for g in gold_keys),
+            facts=_fact_rows(span_facts(c.key, facts), text) if facts else [],
         )
         for c in state.candidates
     ]
+
+
+# --- Facts on the adjudication page --------------------------------------------------------
+
+
+def relation_value(relation: RelationKey) -> str:
+    """A relation as a form value: its ends' offsets and labels, and its type."""
+    return ":".join(str(p) for p in (*relation.from_span, *relation.to_span, relation.type))
+
+
+def _relation_from_value(value: str) -> RelationKey:
+    parts = value.split(":")
+    try:
+        fs, fe, ts, te = (int(parts[i]) for i in (0, 1, 3, 4))
+        return RelationKey(SpanKey(fs, fe, parts[2]), SpanKey(ts, te, parts[5]), parts[6])
+    except (ValueError, IndexError):
+        raise InvalidSpans("Say which relation to accept.") from None
+
+
+def _sources_text(sources: tuple[str, ...] | None, names: dict[str, str]) -> str:
+    if sources is None:
+        return ""
+    if not sources:
+        return "edited by reviewer"
+    return "from " + ", ".join(names.get(n, n) for n in sources)
+
+
+@dataclass
+class GoldFacts:
+    """A gold span's facts as the page shows them, with where each came from."""
+
+    values: list[tuple[str, object, str]]  # (attribute name, value, provenance)
+    relations: list[tuple[int, str, str, str]]  # (relation row id, type, other end, provenance)
+    fields: list[tuple[object, object]]  # (attribute spec, its gold value), the edit form
+
+
+@dataclass
+class RelationOffer:
+    relation: RelationKey
+    value: str
+    text: str
+    editors: list[str]
+    waiting: bool  # one end is not in the gold yet
+
+
+def _facts_context(article: Article, state: ReviewState) -> dict[str, object]:
+    """Everything the page shows of facts: each editor's (by the names the page shows), the
+    gold's with provenance, and the editors' relations not in the gold."""
+    schema = load_facts(article.project_id)
+    if not (schema.attributes or schema.relations):
+        return {"has_facts": False, "facts_choices": [MAJORITY], "editor_facts": {}}
+    by_user = service.editor_facts(article, state.editors)
+    facts = {state.names.get(u, u): f for u, f in by_user.items()}
+    text = article.text
+    gold = state.gold
+    gold_state = full_state_of(gold)
+    sources = service.fact_sources(gold)
+    names = state.names
+    rows = (
+        Relation.objects.filter(annotation=gold).current().select_related("type", "to_label")
+        if gold.pk
+        else Relation.objects.none()
+    )
+    relations_by_from: dict[SpanKey, list[tuple[int, str, str, str]]] = {}
+    for row in rows:
+        key = RelationKey(
+            SpanKey(row.from_start, row.from_end, row.from_label.key),
+            SpanKey(row.to_start, row.to_end, row.to_label.key),
+            row.type.key,
+        )
+        relations_by_from.setdefault(key.from_span, []).append(
+            (
+                row.pk,
+                row.type.key,
+                text[row.to_start : row.to_end],
+                _sources_text(sources.get((key,)), names),
+            )
+        )
+    gold_facts: dict[int, GoldFacts] = {}
+    for g in state.gold_spans:
+        key = SpanKey(g.span.start, g.span.end, g.span.label.key)
+        given = gold_state.attributes_of(key)
+        specs = list(schema.specs_for(key.label))
+        gold_facts[g.span.pk] = GoldFacts(
+            values=[
+                (s.name, given[s.key], _sources_text(sources.get((*key, s.key)), names))
+                for s in specs
+                if s.key in given
+            ],
+            relations=relations_by_from.get(key, []),
+            fields=[(s, given.get(s.key)) for s in specs],
+        )
+        g.facts = gold_facts[g.span.pk]  # type: ignore[attr-defined]
+    every = {r for f in facts.values() for r in f.relations}
+    complete = sorted(
+        r for r in every - gold_state.relations if {r.from_span, r.to_span} <= gold_state.spans
+    )
+
+    def offer(relation: RelationKey, waiting: bool) -> RelationOffer:
+        ends = (relation.from_span, relation.to_span)
+        shown = " → ".join(text[e.start : e.end] for e in ends)
+        editors = [n for n in sorted(facts) if relation in facts[n].relations]
+        return RelationOffer(relation, relation_value(relation), shown, editors, waiting)
+
+    offers = [offer(r, False) for r in complete]
+    offers += [offer(r, True) for r in pending_relations(gold_state.spans, facts)]
+    return {
+        "editor_facts": facts,
+        "gold_facts": gold_facts,
+        "relation_offers": offers,
+        "relation_types": list(schema.relations.values()),
+        "has_facts": bool(schema.attributes or schema.relations),
+        "facts_choices": [MAJORITY, *sorted(facts)],
+        "facts_from": _facts_from(request_value="", choices=[MAJORITY, *sorted(facts)]),
+        "attribute_prefix": FIELD_PREFIX,
+    }
+
+
+def _facts_from(request_value: str, choices: list[str]) -> str:
+    return request_value if request_value in choices else MAJORITY
 
 
 def _min_editors(request: HttpRequest, total: int) -> int:
@@ -195,7 +344,9 @@ def _workspace_context(
 ) -> dict[str, object]:
     state = service.review_state(article)
     layer = _layer(request, state)
-    rows = _candidate_rows(article, state)
+    facts = _facts_context(article, state)
+    facts["facts_from"] = _facts_from(request.POST.get("facts", ""), facts["facts_choices"])
+    rows = _candidate_rows(article, state, facts["editor_facts"])
     editor_marks = [
         Mark(*c.key, c.id, _candidate_classes(c), _candidate_title(c))
         for c in state.candidates
@@ -235,6 +386,7 @@ def _workspace_context(
         "request_key": uuid.uuid4(),
         "outcome": outcome,
         "note": note,
+        **facts,
         # Spans across a paragraph break or over the project's length: a slip, most often.
         "suspect_spans": span_concerns(
             article.text,
@@ -348,6 +500,7 @@ def _done(result: SaveResult, done: str, nothing: str) -> str:
 def accept(request: HttpRequest, article_id: int) -> HttpResponse:
     def write(article: Article, role: str, form: WriteRequest) -> str:
         span_id = _int_field(request, "span", "The span to accept", high=INT64_MAX)
+        facts = _facts_source(article, request.POST.get("facts", "") or MAJORITY)
         result = service.accept_spans(
             article,
             request.user,
@@ -355,9 +508,124 @@ def accept(request: HttpRequest, article_id: int) -> HttpResponse:
             span_ids=[span_id],
             base_version=form.base_version,
             note=form.note,
-            request_key=form.key_for("accept", span_id),
+            request_key=form.key_for("accept", span_id, facts),
+            facts=facts,
         )
         return _done(result, "Span accepted.", "That span is already in the gold.")
+
+    return _gold_write(request, article_id, write)
+
+
+def _facts_source(article: Article, shown: str) -> str:
+    """The username behind an editor name the page showed ("Editor A" when anonymous)."""
+    if shown == MAJORITY:
+        return MAJORITY
+    names = service.review_state(article).names
+    by_shown = {v: k for k, v in names.items()}
+    if shown not in by_shown:
+        raise InvalidSpans("Take the facts from the majority or from an editor on this page.")
+    return by_shown[shown]
+
+
+@login_required
+@require_POST
+def set_gold_attributes(request: HttpRequest, article_id: int, span_id: int) -> HttpResponse:
+    """The reviewer's values for one gold span, from the fields named ``g<id>-attr-<key>``."""
+
+    def write(article: Article, role: str, form: WriteRequest) -> str:
+        span = article_gold_span(article, span_id)
+        specs = list(load_facts(article.project_id).specs_for(span.label.key))
+        prefix = f"g{span_id}-"
+        data = request.POST.copy()
+        for spec in specs:
+            name = FIELD_PREFIX + spec.key
+            data.setlist(name, request.POST.getlist(prefix + name))
+        values = _attribute_values(data, specs)
+        result = service.set_gold_attributes(
+            article,
+            request.user,
+            role=role,
+            span_id=span_id,
+            attributes=values,
+            base_version=form.base_version,
+            note=form.note,
+            request_key=form.key_for("attributes", span_id, sorted(values.items())),
+        )
+        return _done(result, "Values saved.", "The gold span already has these values.")
+
+    return _gold_write(request, article_id, write)
+
+
+def article_gold_span(article: Article, span_id: int) -> Span:
+    span = (
+        Span.objects.filter(
+            pk=span_id, annotation__article=article, annotation__kind=Annotation.Kind.GOLD
+        )
+        .select_related("label")
+        .first()
+    )
+    if span is None:
+        raise InvalidSpans(f"There is no span {span_id} in the gold annotation.")
+    return span
+
+
+@login_required
+@require_POST
+def add_gold_relation(request: HttpRequest, article_id: int) -> HttpResponse:
+    def write(article: Article, role: str, form: WriteRequest) -> str:
+        from_id = _int_field(request, "rel_from", "The relation's first span", high=INT64_MAX)
+        to_id = _int_field(request, "rel_to", "The relation's second span", high=INT64_MAX)
+        kind = request.POST.get("rel_type", "")
+        result = service.add_gold_relation(
+            article,
+            request.user,
+            role=role,
+            from_span_id=from_id,
+            to_span_id=to_id,
+            type=kind,
+            base_version=form.base_version,
+            note=form.note,
+            request_key=form.key_for("relate", from_id, to_id, kind),
+        )
+        return _done(result, f"Related as {kind}.", "The gold already has this relation.")
+
+    return _gold_write(request, article_id, write)
+
+
+@login_required
+@require_POST
+def accept_relation(request: HttpRequest, article_id: int) -> HttpResponse:
+    def write(article: Article, role: str, form: WriteRequest) -> str:
+        value = request.POST.get("relation", "")
+        relation = _relation_from_value(value)
+        result = service.accept_relation(
+            article,
+            request.user,
+            role=role,
+            relation=relation,
+            base_version=form.base_version,
+            note=form.note,
+            request_key=form.key_for("accept-relation", value),
+        )
+        return _done(result, f"Relation {relation.type} accepted.", "Already in the gold.")
+
+    return _gold_write(request, article_id, write)
+
+
+@login_required
+@require_POST
+def remove_gold_relation(request: HttpRequest, article_id: int, relation_id: int) -> HttpResponse:
+    def write(article: Article, role: str, form: WriteRequest) -> str:
+        result = service.remove_gold_relation(
+            article,
+            request.user,
+            role=role,
+            relation_id=relation_id,
+            base_version=form.base_version,
+            note=form.note,
+            request_key=form.key_for("unrelate", relation_id),
+        )
+        return _done(result, "Relation removed from the gold.", "Nothing to remove.")
 
     return _gold_write(request, article_id, write)
 
@@ -507,6 +775,26 @@ urlpatterns = [
         "articles/<int:article_id>/review/spans/<int:span_id>/relabel/",
         relabel_span,
         name="review-relabel",
+    ),
+    path(
+        "articles/<int:article_id>/review/spans/<int:span_id>/attributes/",
+        set_gold_attributes,
+        name="review-attributes",
+    ),
+    path(
+        "articles/<int:article_id>/review/relations/add/",
+        add_gold_relation,
+        name="review-relate",
+    ),
+    path(
+        "articles/<int:article_id>/review/relations/accept/",
+        accept_relation,
+        name="review-accept-relation",
+    ),
+    path(
+        "articles/<int:article_id>/review/relations/<int:relation_id>/remove/",
+        remove_gold_relation,
+        name="review-unrelate",
     ),
     path("articles/<int:article_id>/review/final/", mark_final, name="review-final"),
     path("articles/<int:article_id>/review/reopen/", reopen, name="review-reopen"),
