@@ -180,6 +180,18 @@ class TestPage:
         assert body.lstrip().startswith('<section id="agreement-report"')
         assert "Facts: attributes" in body
 
+    def test_the_side_by_side_view_shows_the_articles_own_facts(
+        self, client_for, facts_project, reviewer, compared
+    ):
+        _, disputed = compared
+        url = reverse("agreement-article", args=[facts_project.slug, disputed.pk])
+        body = client_for(reviewer).get(url).content.decode()
+        assert "Facts score 0.333" in body
+        facts = body[body.index("<h2>Facts</h2>") : body.index("<h2>Side by side</h2>")]
+        row = re.search(r"<tr><td>edith</td><td>otto</td>.*?</tr>", facts, re.S).group(0)
+        # No relation matched (0.000); kind 0 of 1 equal, low 1 of 1.
+        assert row.count("0.000") == 3 and "1.000" in row
+
     def test_a_project_without_facts_shows_no_fact_sections(self, client_for, project, reviewer):
         body = client_for(reviewer).get(reverse("agreement", args=[project.slug]))
         assert "Facts: relations" not in body.content.decode()

@@ -29,9 +29,10 @@ from ..agreement import stats as agreement_stats
 from ..agreement.units import CHAR, TOKEN
 from ..exports.cells import neutralise
 from ..highlight import Mark
-from ..models import Annotation, Article, ArticleAgreement, Project
+from ..models import Annotation, Article, ArticleAgreement, ArticleFactAgreement, Project
 from ..permissions import can_review, project_for
 from ..services import agreement as service
+from ..services import fact_agreement as fact_service
 from ..services.overview import scores_against_gold
 
 PAGE = "agreement/report.html"
@@ -317,6 +318,29 @@ def _span_classes(span, others: list[list]) -> tuple[tuple[str, ...], str]:
     return tuple(classes), f"{span.label.key}: {words}"
 
 
+def _article_facts(project: Project, article: Article) -> dict | None:
+    """The article's own agreement on facts (relation F1, attributes, per pair), or None
+    when it is not compared or the project has no facts."""
+    row = ArticleFactAgreement.objects.filter(article=article).first()
+    if row is None:
+        return None
+    relation_types, attributes = fact_service.schema_columns(project)
+    if not relation_types and not attributes:
+        return None
+    names = dict(service.project_editors(project))
+    part = agreement_facts.build(
+        [agreement_facts.FactRecord(row.editors, row.stats)],
+        relation_types=relation_types,
+        attributes=attributes,
+    )
+    part["score"] = row.score
+    part["pairs"] = [
+        {"a": names.get(a, str(a)), "b": names.get(b, str(b)), **values}
+        for (a, b), values in part["pairs"].items()
+    ]
+    return part
+
+
 @login_required
 @require_GET
 def agreement_article(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
@@ -354,6 +378,7 @@ def agreement_article(request: HttpRequest, slug: str, article_id: int) -> HttpR
         )
         summary = agreement_report.build([record], unit=unit, labels=keys, names=names)
     context = {
+        "facts": _article_facts(project, article),
         "project": project,
         "article": article,
         "columns": columns,
