@@ -34,7 +34,8 @@ def comments_box(context: template.Context, article: Article) -> dict[str, objec
     from ..views.workflow import comments_context
 
     request = context["request"]
-    role = article.project.role_of(request.user)
+    # The pages that include the box know the caller's role already.
+    role = context.get("role") or article.project.role_of(request.user)
     return {
         **comments_context(request, article, role),
         "csrf_token": context.get("csrf_token"),
