@@ -169,3 +169,15 @@ def test_editors_cannot_use_the_facts_routes(article, client_for, editor):
 def test_outsiders_do_not_see_the_page(article, client_for, project):
     stranger = make_member(project, make_user("sam"), Role.EDITOR)
     assert client_for(stranger).get(reverse("adjudicate", args=[article.pk])).status_code == 403
+
+
+def test_admin_shows_the_gold_figures_with_values_and_linked_spans(
+    article, rita, editor, admin_user, client_for
+):
+    accept_all(rita, article, editor, facts="edith")
+    gold = gold_for(article)
+    body = client_for(admin_user).get(reverse("admin:annotate_annotation_change", args=[gold.pk]))
+    html = body.content.decode()
+    assert '<table class="figures">' in html
+    assert "<td>6 people were wounded</td><td>bound: exact · low: 6</td>" in html
+    assert "<td>SAID_BY → SANA</td>" in html

@@ -162,6 +162,50 @@ def _relation_end(relation: Relation, label, start: int, end: int) -> SafeString
     )
 
 
+def figures_table(annotation: Annotation) -> SafeString | str:
+    """The annotation's figures (current spans whose label declares attributes) as a table:
+    text, values, and the spans each relation type links them to. Read-only."""
+    spans = list(
+        annotation.spans.filter(removed_in__isnull=True, label__attributes__isnull=False)
+        .distinct()
+        .select_related("label")
+        .order_by("start", "end")
+    )
+    if not spans:
+        return "—"
+    text = annotation.article.text
+    linked: dict[tuple[int, int, int], dict[str, list[str]]] = {}
+    for relation in (
+        Relation.objects.filter(annotation=annotation)
+        .current()
+        .select_related("type")
+        .order_by("type__order", "to_start")
+    ):
+        ends = (relation.from_start, relation.from_end, relation.from_label_id)
+        shown = text[relation.to_start : relation.to_end]
+        linked.setdefault(ends, {}).setdefault(relation.type.key, []).append(shown)
+    rows = [
+        (
+            label_tag(span.label),
+            span.text if len(span.text) <= 80 else span.text[:79] + "…",
+            attributes_text(span.attributes) or "—",
+            "; ".join(
+                f"{kind} → {', '.join(others)}"
+                for kind, others in linked.get((span.start, span.end, span.label_id), {}).items()
+            )
+            or "—",
+        )
+        for span in spans
+    ]
+    body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+    return format_html(
+        '<table class="figures"><thead><tr><th scope="col">Label</th><th scope="col">Figure'
+        '</th><th scope="col">Values</th><th scope="col">Linked spans</th></tr></thead>'
+        "<tbody>{}</tbody></table>",
+        body,
+    )
+
+
 # --- annotations ---------------------------------------------------------------------------
 
 
@@ -200,6 +244,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "version",
         "updated_at",
         "current_text",
+        "figures",
     ]
     readonly_fields = fields
     inlines = [CurrentSpanInline, CurrentRelationInline, VersionInline]
@@ -270,6 +315,10 @@ class AnnotationAdmin(admin.ModelAdmin):
         return obj.state_label
 
     @admin.display(description="text with the current spans")
+    @admin.display(description="figures")
+    def figures(self, obj: Annotation) -> SafeString | str:
+        return figures_table(obj)
+
     def current_text(self, obj: Annotation) -> SafeString:
         spans = list(obj.current_spans())
         return format_html(

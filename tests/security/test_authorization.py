@@ -63,6 +63,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "review-add": {"POST": REVIEWER},
     "review-remove": {"POST": REVIEWER},
     "review-relabel": {"POST": REVIEWER},
+    "review-attributes": {"POST": REVIEWER},
+    "review-relate": {"POST": REVIEWER},
+    "review-accept-relation": {"POST": REVIEWER},
+    "review-unrelate": {"POST": REVIEWER},
     "review-final": {"POST": REVIEWER},
     "review-reopen": {"POST": REVIEWER},
     # Agreement
@@ -117,7 +121,7 @@ ROUTES: dict[str, dict[str, str]] = {
 }
 OPEN = {PUBLIC, LOGIN}
 RANK = {EDITOR: 0, MEMBER: 0, REVIEWER: 1, MANAGER: 2}
-GOLD_SPAN_ROUTES = {"review-remove", "review-relabel"}
+GOLD_SPAN_ROUTES = {"review-remove", "review-relabel", "review-attributes"}
 LABELS = [{"key": "ACTOR", "name": "Actor", "color": "#ffd966"}]
 
 
