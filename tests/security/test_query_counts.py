@@ -189,6 +189,10 @@ PAGES = {
     "adjudication page": page("reviewer", article("adjudicate")),
     "agreement report": page("reviewer", slug("agreement")),
     "import page": page("manager", slug("import-articles")),
+    "project overview": page("manager", slug("project-overview")),
+    "review queue (waiting)": page(
+        "reviewer", lambda w: reverse("review-queue", args=[w.project.slug]) + "?status=waiting"
+    ),
 }
 
 ENDPOINTS = {
