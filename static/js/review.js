@@ -44,6 +44,22 @@ function move(row, step) {
   if (next) next.focus();
 }
 
+// Whose values and relations an accepted span takes: the majority, then each editor.
+function nextFactsSource() {
+  const select = document.querySelector("#workspace [data-facts-from]");
+  if (!select) return false;
+  select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+  const box = document.getElementById("messages");
+  if (box) {
+    const p = document.createElement("p");
+    p.className = "message message-success";
+    p.setAttribute("role", "status");
+    p.textContent = `Accepted spans take their values and relations from ${select.options[select.selectedIndex].text}.`;
+    box.replaceChildren(p);
+  }
+  return true;
+}
+
 function press(row, selector) {
   const button = row.querySelector(`${selector}:not(:disabled)`);
   if (!button) return false;
@@ -60,6 +76,8 @@ document.addEventListener("keydown", (event) => {
     let handled = false;
     if (key === "Enter" || key === "a") handled = press(target, "button[data-accept]");
     else if (key === "x" || key === "Delete") handled = press(target, "button[data-remove]");
+    else if (key === "r") handled = press(target, "button[data-remove-relation]");
+    else if (key === "f") handled = nextFactsSource();
     else if (key === "j" || key === "ArrowDown") { move(target, 1); handled = true; }
     else if (key === "k" || key === "ArrowUp") { move(target, -1); handled = true; }
     if (handled) { event.preventDefault(); return; }
