@@ -181,3 +181,42 @@ def test_admin_shows_the_gold_figures_with_values_and_linked_spans(
     assert '<table class="figures">' in html
     assert "<td>6 people were wounded</td><td>bound: exact · low: 6</td>" in html
     assert "<td>SAID_BY → SANA</td>" in html
+
+
+# --- The gold's API, history, diff and restore cover the adjudicated facts ------------------
+
+
+def test_the_api_reads_the_adjudicated_gold_facts(article, rita, editor, reviewer):
+    from .api_support import api
+
+    accept_all(rita, article, editor, facts="edith")
+    client = api(reviewer)
+    data = client.get(f"/api/articles/{article.pk}/gold/").json()
+    spans = data["spans"]
+    by_start = {s["start"]: i for i, s in enumerate(spans)}
+    assert spans[by_start[FIGURE.start]]["attributes"] == {"low": 6, "bound": "exact"}
+    assert data["relations"] == [
+        {"from": by_start[FIGURE.start], "to": by_start[SANA.start], "type": "SAID_BY"}
+    ]
+    # A later PUT that leaves relations out keeps them (a version-1 client).
+    payload = {"base_version": data["version"], "spans": spans}
+    response = client.put(f"/api/articles/{article.pk}/gold/", payload, format="json")
+    assert response.status_code == 200, response.content
+    assert full_state_of(gold_for(article)).relations == {SAID_BY_SANA}
+
+
+def test_gold_diff_and_restore_cover_facts(article, rita, editor):
+    accept_all(rita, article, editor, facts="edith")  # versions 1-3; SAID_BY in version 2
+    gold = gold_for(article)
+    row = Relation.objects.filter(annotation=gold).current().get()
+    post(rita, "review-unrelate", article, {}, row.pk)  # version 4
+    diff = rita.get(reverse("annotation-diff", args=[article.pk]) + "?gold=1&a=3&b=4")
+    assert diff.status_code == 200 and "SAID_BY" in diff.content.decode()
+    response = rita.post(
+        reverse("annotation-restore", args=[article.pk]) + "?gold=1",
+        {"number": 3, "base_version": 4, "request_key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302, response.content.decode()
+    state = full_state_of(gold_for(article))
+    assert state.relations == {SAID_BY_SANA}
+    assert state.attributes_of(FIGURE) == {"low": 6, "bound": "exact"}
