@@ -1,6 +1,10 @@
 """Streamed export: throughput and memory for 1,000 and 10,000 gold articles x 40 spans.
 
-    .venv/bin/python bench/export_memory.py [--sizes 1000 10000] [--formats jsonl conll]
+    .venv/bin/python bench/export_memory.py [--sizes 1000 10000] [--formats jsonl conll facts]
+                                            [--relations 20]
+
+Each gold also has `--relations` relations (20 by default; 0 for spans only) and attributes
+on its CASUALTY spans, as facts are stored (API version 2).
 
 Builds a throwaway SQLite database in a temporary folder (or uses DATABASE_URL if set, at
 your own risk: it creates two projects there), fills it with articles of about 5,000
@@ -81,7 +85,7 @@ def word_spans(text: str, rng: random.Random) -> list[tuple[int, int]]:
     return spans
 
 
-def populate(slug: str, count: int, reviewer) -> object:
+def populate(slug: str, count: int, reviewer, relations: int = 0) -> object:
     """A project with `count` articles, each with final gold of 40 spans, as save_annotation
     would store them (version 1, one version row, 40 span rows), written in bulk because
     10,000 calls of the write path would make the set-up the slowest part of the bench."""
@@ -89,8 +93,11 @@ def populate(slug: str, count: int, reviewer) -> object:
         Annotation,
         AnnotationVersion,
         Article,
+        AttributeDefinition,
         Label,
         Project,
+        Relation,
+        RelationType,
         Span,
         text_sha256,
     )
@@ -99,6 +106,17 @@ def populate(slug: str, count: int, reviewer) -> object:
     labels = Label.objects.bulk_create(
         Label(project=project, key=key, name=key.title(), order=n) for n, key in enumerate(LABELS)
     )
+    casualty = next(label for label in labels if label.key == "CASUALTY")
+    for order, (key, kind) in enumerate((("kind", "choice"), ("low", "integer"))):
+        AttributeDefinition.objects.create(
+            label=casualty,
+            key=key,
+            name=key,
+            type=kind,
+            order=order,
+            choices=["killed", "wounded"] if kind == "choice" else [],
+        )
+    link = RelationType.objects.create(project=project, key="LINKED", name="linked")
     rng = random.Random(count)
     for first in range(0, count, BATCH):
         texts = [article_text(rng) for _ in range(min(BATCH, count - first))]
@@ -127,29 +145,52 @@ def populate(slug: str, count: int, reviewer) -> object:
             )
             for g in golds
         )
-        spans = []
+        spans, links = [], []
         for gold, text in zip(golds, texts, strict=True):
+            these = []
             for start, end in word_spans(text, rng):
-                spans.append(
+                label = rng.choice(labels)
+                values = {"kind": "killed", "low": rng.randrange(100)} if label == casualty else {}
+                these.append(
                     Span(
                         annotation=gold,
                         start=start,
                         end=end,
-                        label=rng.choice(labels),
+                        label=label,
                         text=text[start:end],
                         added_in=1,
+                        attributes=values,
                     )
                 )
+            spans += these
+            pairs = {tuple(rng.sample(range(len(these)), 2)) for _ in range(relations)}
+            links += [
+                Relation(
+                    annotation=gold,
+                    type=link,
+                    from_start=these[a].start,
+                    from_end=these[a].end,
+                    from_label=these[a].label,
+                    to_start=these[b].start,
+                    to_end=these[b].end,
+                    to_label=these[b].label,
+                    added_in=1,
+                )
+                for a, b in pairs
+            ]
         Span.objects.bulk_create(spans, batch_size=2000)
+        Relation.objects.bulk_create(links, batch_size=2000)
     return project
 
 
 def stream(project, format: str) -> int:
     from annotate.exports import render
-    from annotate.services.exporting import export_records
+    from annotate.services.exporting import export_records, fact_columns
 
     size = 0
-    for chunk in render(format, export_records(project), namespace=project.slug, generated="-"):
+    columns = fact_columns(project)
+    records = export_records(project)
+    for chunk in render(format, records, namespace=project.slug, generated="-", columns=columns):
         size += len(chunk)
     return size
 
@@ -164,7 +205,8 @@ def stream_http(project, format: str, client) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
-    parser.add_argument("--formats", nargs="+", default=["jsonl", "conll"])
+    parser.add_argument("--formats", nargs="+", default=["jsonl", "conll", "facts"])
+    parser.add_argument("--relations", type=int, default=20, help="Relations per article.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="export-bench-") as folder:
         setup_django(Path(folder))
@@ -180,10 +222,13 @@ def main() -> None:
         projects = {}
         for count in args.sizes:
             started = time.perf_counter()
-            projects[count] = populate(f"bench-{count}", count, reviewer)
+            projects[count] = populate(f"bench-{count}", count, reviewer, args.relations)
             Membership.objects.create(project=projects[count], user=reviewer, role=Role.REVIEWER)
             took = time.perf_counter() - started
-            print(f"set-up: {count:,} articles x {SPANS} spans in {took:.1f} s")
+            print(
+                f"set-up: {count:,} articles x {SPANS} spans x {args.relations} relations "
+                f"in {took:.1f} s"
+            )
         print()
         print(
             f"{'articles':>9} {'format':>6} {'MB':>8} {'seconds':>8} {'cpu s':>6} {'MB/s':>7} "

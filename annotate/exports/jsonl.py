@@ -96,10 +96,14 @@ def _spans_with_attributes(spans: Sequence[ExportSpan]) -> str:
     labels = {label: _string(label) for label in {s["label"] for s in spans}}
     items = [
         f'{{"start":{s["start"]},"end":{s["end"]},"label":{labels[s["label"]]},'
-        f'"text":{_string(s["text"])},"attributes":{dumps(s["attributes"])}}}'  # type: ignore[typeddict-item]
+        f'"text":{_string(s["text"])},"attributes":{_object(s["attributes"])}}}'  # type: ignore[typeddict-item]
         for s in spans
     ]
     return f"[{','.join(items)}]"
+
+
+def _object(values: Mapping[str, object]) -> str:
+    return dumps(values) if values else "{}"  # most spans have no attributes
 
 
 def stream(records: Iterable[ExportRecord]) -> Iterator[str]:

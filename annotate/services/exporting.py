@@ -12,12 +12,14 @@ mix two versions into one record.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from ..exports import ExportRecord, ExportRelation, ExportSpan, FactColumns
 from ..models import (
@@ -220,9 +222,12 @@ def spans_at_versions(
     is cut from the article text, so ``text[start:end] == span["text"]`` holds by
     construction. With `facts`, each span carries its ``attributes`` (``{}`` when none)."""
     found: dict[int, list[tuple[int, int, str, dict]]] = defaultdict(list)
-    fields = ("annotation_id", "start", "end", "label_id", "attributes")
+    # The attributes as JSON text: most spans have none, and "{}" needs no decoding.
+    raw = Cast("attributes", output_field=TextField())
+    fields = ("annotation_id", "start", "end", "label_id", raw)
     for annotation_id, start, end, label_id, attributes in _alive_rows(Span, targets, fields):
-        found[annotation_id].append((start, end, keys[label_id], attributes))
+        values = {} if attributes == "{}" or not facts else json.loads(attributes)
+        found[annotation_id].append((start, end, keys[label_id], values))
     articles = {t.annotation_id: t.article_id for t in targets}
     result: dict[int, list[ExportSpan]] = {}
     for annotation_id, items in found.items():
@@ -238,7 +243,8 @@ def spans_at_versions(
                     "end": e,
                     "label": label,
                     "text": text[s:e],
-                    "attributes": dict(sorted((values or {}).items())),  # jsonb keeps no order
+                    # jsonb keeps no key order: sorted, for the same bytes on every database
+                    "attributes": dict(sorted(values.items())) if len(values) > 1 else values,
                 }
                 for s, e, label, values in items
             ]
@@ -285,7 +291,7 @@ def relations_at_versions(
     return result
 
 
-def _alive_rows(model, targets: Sequence[Target], fields: Sequence[str]) -> Iterator[tuple]:
+def _alive_rows(model, targets: Sequence[Target], fields: Sequence) -> Iterator[tuple]:
     """`fields` of the rows of `model` (a temporal table: ``added_in``, ``removed_in``)
     alive in each target annotation at its version."""
     by_version: dict[int, list[int]] = defaultdict(list)
