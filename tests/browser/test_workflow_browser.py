@@ -209,6 +209,7 @@ def test_an_editor_asks_in_the_comments_and_a_reviewer_answers(new_page, log_in,
     problems += watch(reviewer)
     log_in(reviewer, p["rita"])
     reviewer.goto(f"/articles/{article.pk}/review/")
+    reviewer.get_by_role("link", name="Comments on this article").click()
     thread = reviewer.locator("#comments")
     expect(thread).to_contain_text("Are rebels an ACTOR when unnamed?")
     thread.get_by_label("Comment").fill("Yes: label the group.")
