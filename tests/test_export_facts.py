@@ -316,6 +316,9 @@ def test_a_release_freezes_facts_and_the_next_one_lists_the_change(facts, review
     write_gold(facts, reviewer, facts_spans(changed), RELATIONS)
     second = create_release(project=facts.project, name="v2", user=reviewer)
     assert second.changes["changed"] == ["syria-1"]
+    assert second.changes["facts"] == {
+        "syria-1": ['CASUALTY "at least six more": ≥6 wounded → 7 wounded']
+    }
 
     def six(release):
         lines = jsonl(b"".join(render_release(release, "facts")))
@@ -331,3 +334,24 @@ def test_a_release_made_before_facts_downloads_as_it_was_made(facts, reviewer):
     (record,) = jsonl(b"".join(render_release(old, "jsonl")))
     assert "relations" not in record and "published_at" not in record
     assert all(set(s) == {"start", "end", "label", "text"} for s in record["spans"])
+
+
+def test_a_release_says_which_relations_were_added_and_removed(facts, reviewer):
+    create_release(project=facts.project, name="v1", user=reviewer)
+    gold = gold_for(facts)
+    save_annotation(
+        annotation=gold,
+        author=reviewer,
+        role=Role.REVIEWER,
+        base_version=gold.version,
+        spans=facts_spans(),
+        relations=RELATIONS,
+        final=False,
+    )
+    moved = [*RELATIONS[:2], RelationInput(3, 0, "SAID_BY")]  # one child: SANA → Observatory
+    write_gold(facts, reviewer, facts_spans(), [*moved, RELATIONS[2]])
+    second = create_release(project=facts.project, name="v2", user=reviewer)
+    assert sorted(second.changes["facts"]["syria-1"]) == [
+        '+SAID_BY "one child" → "The Observatory"',
+        '−SAID_BY "one child" → "SANA news agency"',
+    ]

@@ -27,6 +27,8 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..facts.display import figure_text
+from ..versioning import RelationKey, SpanKey, State, compare_attributes, compare_relations
 from .cells import neutralise
 from .jsonl import dumps
 from .records import ExportRecord, ExportSpan
@@ -160,3 +162,45 @@ def stream_csv(records: Iterable[ExportRecord], columns: FactColumns) -> Iterato
             writer.writerow(csv_row(figure, columns))
         if buffer.tell():
             yield buffer.getvalue()
+
+
+def _state(record: ExportRecord) -> State:
+    spans = [SpanKey(s["start"], s["end"], s["label"]) for s in record["spans"]]
+    return State(
+        spans=frozenset(spans),
+        attributes={
+            key: s.get("attributes") or {} for key, s in zip(spans, record["spans"], strict=True)
+        },
+        relations=frozenset(
+            RelationKey(spans[r["from"]], spans[r["to"]], r["type"])
+            for r in record.get("relations", [])
+        ),
+    )
+
+
+def fact_changes(old: ExportRecord, new: ExportRecord) -> list[str]:
+    """What changed in the facts of one article between two records of it, in words, e.g.
+    ``CASUALTY "at least six more": ≥6 wounded → 7 wounded`` and
+    ``+SAID_BY "one child" → "SANA news agency"``. Spans added or removed are not listed
+    (only the facts of spans both records hold, and relations)."""
+    before, after = _state(old), _state(new)
+    text = {SpanKey(s["start"], s["end"], s["label"]): s["text"] for s in old["spans"]}
+    text |= {SpanKey(s["start"], s["end"], s["label"]): s["text"] for s in new["spans"]}
+    lines = []
+    changed: dict[SpanKey, list[str]] = {}
+    for row in compare_attributes(before, after):
+        changed.setdefault(row.span, []).append(f"{row.key} {_value(row.was)}→{_value(row.now)}")
+    for span, parts in changed.items():
+        was, now = figure_text(before.attributes_of(span)), figure_text(after.attributes_of(span))
+        what = f"{was or 'no figure'} → {now or 'no figure'}" if was != now else "; ".join(parts)
+        lines.append(f'{span.label} "{text[span]}": {what}')
+    for row in compare_relations(before, after):
+        if row.kind != "same":
+            sign = "+" if row.kind == "added" else "−"
+            r = row.relation
+            lines.append(f'{sign}{r.type} "{text[r.from_span]}" → "{text[r.to_span]}"')
+    return lines
+
+
+def _value(value: object) -> str:
+    return "–" if value is None else str(value)

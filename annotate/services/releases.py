@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from ..exports import ExportRecord, ExportRelation, ExportSpan, render
+from ..exports.facts import fact_changes
 from ..exports.jsonl import dumps, line
 from ..models import RELEASE_NAME_RE, Annotation, Article, Label, Project, Release
 from .exporting import (
@@ -181,7 +182,7 @@ def create_release(
             previous = (
                 Release.objects.filter(project=project).order_by("-created_at", "-id").first()
             )
-            return Release.objects.create(
+            release = Release(
                 project=project,
                 name=name,
                 note=note,
@@ -197,6 +198,12 @@ def create_release(
                 manifest=manifest,
                 changes=changes_between(previous, manifest),
             )
+            if previous is not None and previous.format_version >= 2:
+                # Only the changed articles are read again, at both releases' versions.
+                facts = described_fact_changes(previous, release, release.changes["changed"])
+                release.changes["facts"] = facts
+            release.save(force_insert=True)
+            return release
     except IntegrityError:
         raise ReleaseError(f"This project already has a release named {name!r}.") from None
 
@@ -288,32 +295,51 @@ def check_intact(release: Release) -> None:
 
 def release_records(release: Release, *, chunk_size: int = CHUNK_SIZE) -> Iterator[ExportRecord]:
     """The records of the release, rebuilt from its manifest, in constant memory."""
+    manifest = release.manifest
+    for start in range(0, len(manifest), chunk_size):
+        yield from _entry_records(release, manifest[start : start + chunk_size])
+
+
+def _entry_records(release: Release, entries: list[dict[str, Any]]) -> Iterator[ExportRecord]:
+    """The records of some manifest entries of `release`, in a fixed number of queries."""
     keys = {int(k): v for k, v in release.label_keys.items()}
     # Releases made before facts (format version 1) listed tied spans by label key and had
     # no attributes or relations: rebuilt the same way, their downloads stay byte-identical.
     facts = release.format_version >= 2
     ranks = label_ranks(release.label_order) if facts else None
-    manifest = release.manifest
-    for start in range(0, len(manifest), chunk_size):
-        entries = manifest[start : start + chunk_size]
-        gold = dict(
-            Annotation.objects.gold()
-            .filter(article_id__in=[e["article"] for e in entries])
-            .values_list("article_id", "id")
+    gold = dict(
+        Annotation.objects.gold()
+        .filter(article_id__in=[e["article"] for e in entries])
+        .values_list("article_id", "id")
+    )
+    texts = dict(
+        Article.objects.filter(id__in=[e["article"] for e in entries]).values_list("id", "text")
+    )
+    targets = [Target(e["article"], gold[e["article"]], e["version"]) for e in entries]
+    spans = spans_at_versions(targets, keys, texts, ranks=ranks, facts=facts)
+    relations = relations_at_versions(targets, keys, spans) if facts else {}
+    for entry, target in zip(entries, targets, strict=True):
+        yield record_from(
+            entry,
+            texts[entry["article"]],
+            spans.get(target.annotation_id, []),
+            relations.get(target.annotation_id, []) if facts else None,
         )
-        texts = dict(
-            Article.objects.filter(id__in=[e["article"] for e in entries]).values_list("id", "text")
-        )
-        targets = [Target(e["article"], gold[e["article"]], e["version"]) for e in entries]
-        spans = spans_at_versions(targets, keys, texts, ranks=ranks, facts=facts)
-        relations = relations_at_versions(targets, keys, spans) if facts else {}
-        for entry, target in zip(entries, targets, strict=True):
-            yield record_from(
-                entry,
-                texts[entry["article"]],
-                spans.get(target.annotation_id, []),
-                relations.get(target.annotation_id, []) if facts else None,
-            )
+
+
+def described_fact_changes(
+    previous: Release, release: Release, changed: list[str]
+) -> dict[str, list[str]]:
+    """For each article of `changed` (external ids) whose facts changed between the two
+    releases, the changes in words (see :func:`annotate.exports.facts.fact_changes`)."""
+    before = {e["id"]: e for e in previous.manifest}
+    now = {e["id"]: e for e in release.manifest}
+    ids = [i for i in changed if _facts_changed(before[i], now[i])]
+    if not ids:
+        return {}
+    old = {r["id"]: r for r in _entry_records(previous, [before[i] for i in ids])}
+    new = {r["id"]: r for r in _entry_records(release, [now[i] for i in ids])}
+    return {i: lines for i in ids if (lines := fact_changes(old[i], new[i]))}
 
 
 def generated_at(release: Release) -> str:
