@@ -39,7 +39,13 @@ from annotate.models import (
     Role,
     Span,
 )
-from annotate.services.annotations import current_span_inputs, gold_for, save_annotation
+from annotate.services.annotations import (
+    RelationInput,
+    SpanInput,
+    current_span_inputs,
+    gold_for,
+    save_annotation,
+)
 from annotate.services.review import accept_spans
 from annotate.services.workflow import raise_flag
 
@@ -193,6 +199,32 @@ def _prepare(side: Side) -> None:
     side.extra["third"] = make_member(side.project, make_user("alpha_third"), Role.EDITOR)
     side.extra["fresh"] = make_article(side.project, ARTICLE_TEXT, editors=[side.other_editor])
     side.extra["facts"] = _facts_article(side)
+    side.extra["gold_facts"] = _gold_facts_article(side)
+
+
+def _gold_facts_article(side: Side) -> dict:
+    """An article the editor submitted and whose gold (version 1) holds the same Rebels
+    (ACTOR) related NEAR to Aleppo (LOCATION): what the reviewer's facts routes change."""
+    article = make_article(side.project, ARTICLE_TEXT, editors=[side.editor])
+    ends = [(*REBELS, "ACTOR"), (*ALEPPO, "LOCATION")]
+    make_annotation(article, side.editor, ends, relations=[(0, 1, "NEAR")], submit=True)
+    gold = gold_for(article)
+    save_annotation(
+        annotation=gold,
+        author=side.reviewer,
+        role=Role.REVIEWER,
+        base_version=0,
+        spans=[SpanInput(*REBELS, "ACTOR"), SpanInput(*ALEPPO, "LOCATION")],
+        relations=[RelationInput(0, 1, "NEAR")],
+    )
+    spans = {s.label.key: s.pk for s in gold.current_spans()}
+    relation = Relation.objects.get(annotation=gold)
+    value = f"{REBELS[0]}:{REBELS[1]}:ACTOR:{ALEPPO[0]}:{ALEPPO[1]}:LOCATION:NEAR"
+    return {"article_id": article.pk, "spans": spans, "relation": relation.pk, "value": value}
+
+
+def _gold_facts(s: Side) -> dict:
+    return {"article_id": s.extra["gold_facts"]["article_id"]}
 
 
 def _facts_article(side: Side) -> dict:
@@ -404,6 +436,31 @@ ROUTES: dict[str, list[Entry]] = {
               (F("label", CHOICE), F("base_version", INT), F("note", CAPPED)),
               lambda s: _review(s, label="SOURCE"),
               lambda s: {**_art(s), "span_id": s.extra["gold_span"].pk}),
+    ],
+    "review-attributes": [
+        Entry("POST", "reviewer", "form", (F("base_version", INT), F("note", CAPPED)),
+              lambda s: _review(s),
+              lambda s: {**_gold_facts(s), "span_id": s.extra["gold_facts"]["spans"]["ACTOR"]}),
+    ],
+    "review-relate": [
+        Entry("POST", "reviewer", "form",
+              (F("rel_from", INT), F("rel_to", INT), F("rel_type", CHOICE),
+               F("base_version", INT), F("note", CAPPED)),
+              lambda s: _review(s, rel_from=str(s.extra["gold_facts"]["spans"]["LOCATION"]),
+                                rel_to=str(s.extra["gold_facts"]["spans"]["ACTOR"]),
+                                rel_type="NEAR"),
+              _gold_facts),
+    ],
+    "review-accept-relation": [
+        Entry("POST", "reviewer", "form",
+              (F("relation", CHOICE), F("base_version", INT), F("note", CAPPED)),
+              lambda s: _review(s, relation=s.extra["gold_facts"]["value"]),
+              _gold_facts),
+    ],
+    "review-unrelate": [
+        Entry("POST", "reviewer", "form", (F("base_version", INT), F("note", CAPPED)),
+              lambda s: _review(s),
+              lambda s: {**_gold_facts(s), "relation_id": s.extra["gold_facts"]["relation"]}),
     ],
     "review-final": [
         Entry("POST", "reviewer", "form", (F("base_version", INT), F("note", CAPPED)),
