@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 
 import pytest
 from django.db import connection
@@ -275,22 +274,20 @@ def test_pasted_article_errors_are_reported(project):
     assert not Article.objects.exists()
 
 
-def test_ten_thousand_articles_import_in_a_few_seconds(project, editor, other_editor):
+def test_ten_thousand_articles_import_in_one_go(project, editor, other_editor):
+    """Correctness at size; the speed is measured in bench/, never asserted here."""
     body = "Rebels shelled the town of Idlib on Monday, a monitor said. " * 80  # ~4,800 chars
     data = "\n".join(
         json.dumps({"external_id": f"bulk-{i}", "title": f"Story {i}", "text": f"{i}. {body}"})
         for i in range(10_000)
     )
-    started = time.perf_counter()
     # Through the command's path: no per-upload caps (this is ~48 MiB), parse, then write.
     parsed = parse(data.encode(), name="bulk.jsonl", limits=Limits(max_items=None, max_bytes=None))
     assert parsed.ok
     result = import_articles(project=project, records=parsed.records)
-    elapsed = time.perf_counter() - started
     assert result.created == 10_000
     assert result.assigned == 20_000
     assert Article.objects.filter(project=project).count() == 10_000
-    assert elapsed < 15, f"took {elapsed:.1f}s"
 
 
 def test_a_concurrent_insert_of_the_same_id_is_a_conflict_and_writes_nothing(project, monkeypatch):
