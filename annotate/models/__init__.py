@@ -6,6 +6,12 @@ from .agreement import (  # noqa: F401 - exported
     FactAgreementTotal,
 )
 from .annotations import Annotation, AnnotationVersion, Span
+from .assistance import (  # noqa: F401 - exported
+    GoldPhrase,
+    ModelVersion,
+    PredictedRelation,
+    PredictedSpan,
+)
 from .facts import AttributeDefinition, Relation, RelationType, fact_schema
 from .projects import (
     COLOR_RE,

@@ -223,6 +223,13 @@ class Span(models.Model):
         related_name="+",
         help_text="Gold only: the editor span this one was accepted from.",
     )
+    origin = models.CharField(
+        max_length=8,
+        choices=[("", "Marked by hand"), ("gold", "Gold suggestion"), ("model", "Model")],
+        default="",
+        blank=True,
+        help_text="Where the span started: by hand, or an accepted suggestion.",
+    )
 
     objects = SpanQuerySet.as_manager()
 

@@ -86,6 +86,15 @@ class Project(models.Model):
         "labelling page and are pointed out before a gold is marked final (as are spans "
         "that cross a paragraph break); empty: no length limit.",
     )
+    suggest_from_gold = models.BooleanField(
+        default=True,
+        help_text="Offer editors the spans that final gold in this project already marks.",
+    )
+    ml_backend_url = models.URLField(
+        max_length=2000,
+        blank=True,
+        help_text="An HTTP endpoint asked for predictions when articles are imported; empty: none.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
