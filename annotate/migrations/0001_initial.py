@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -15,510 +16,202 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="Article",
+            name='Article',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=200)),
-                ("title", models.CharField(blank=True, max_length=500)),
-                (
-                    "text",
-                    models.TextField(
-                        help_text="Canonical text: UTF-8, LF line ends, NFC. Offsets index it."
-                    ),
-                ),
-                ("sha256", models.CharField(editable=False, max_length=64)),
-                ("url", models.URLField(blank=True, max_length=2000)),
-                ("published_at", models.DateTimeField(blank=True, null=True)),
-                ("meta", models.JSONField(blank=True, default=dict)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=200)),
+                ('title', models.CharField(blank=True, max_length=500)),
+                ('text', models.TextField(help_text='Canonical text: UTF-8, LF line ends, NFC. Offsets index it.')),
+                ('sha256', models.CharField(editable=False, max_length=64)),
+                ('url', models.URLField(blank=True, max_length=2000)),
+                ('published_at', models.DateTimeField(blank=True, null=True)),
+                ('meta', models.JSONField(blank=True, default=dict)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["project", "id"],
+                'ordering': ['project', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Annotation",
+            name='Annotation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("editor", "Editor"), ("gold", "Gold")],
-                        default="editor",
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("in_progress", "In progress"), ("submitted", "Submitted")],
-                        default="in_progress",
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "final",
-                    models.BooleanField(
-                        default=False, help_text="Gold only: adjudication is closed."
-                    ),
-                ),
-                ("version", models.PositiveIntegerField(default=0)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "annotator",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The editor; empty for the gold annotation.",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="annotations",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="annotations",
-                        to="annotate.article",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('editor', 'Editor'), ('gold', 'Gold')], default='editor', max_length=8)),
+                ('status', models.CharField(choices=[('in_progress', 'In progress'), ('submitted', 'Submitted')], default='in_progress', max_length=16)),
+                ('final', models.BooleanField(default=False, help_text='Gold only: adjudication is closed.')),
+                ('version', models.PositiveIntegerField(default=0)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('annotator', models.ForeignKey(blank=True, help_text='The editor; empty for the gold annotation.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to=settings.AUTH_USER_MODEL)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='annotate.article')),
             ],
             options={
-                "ordering": ["article", "kind", "annotator__username"],
+                'ordering': ['article', 'kind', 'annotator__username'],
             },
         ),
         migrations.CreateModel(
-            name="Assignment",
+            name='Assignment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="assignments",
-                        to="annotate.article",
-                    ),
-                ),
-                (
-                    "editor",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="assignments",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='annotate.article')),
+                ('editor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["article", "editor__username"],
+                'ordering': ['article', 'editor__username'],
             },
         ),
         migrations.CreateModel(
-            name="Project",
+            name='Project',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                ("slug", models.SlugField(max_length=80, unique=True)),
-                (
-                    "guidelines",
-                    models.TextField(blank=True, help_text="Markdown, shown to editors."),
-                ),
-                (
-                    "overlap",
-                    models.PositiveSmallIntegerField(
-                        default=2, help_text="How many editors label each article."
-                    ),
-                ),
-                (
-                    "editors_can_upload",
-                    models.BooleanField(
-                        default=False, help_text="Editors may add articles from their home page."
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200)),
+                ('slug', models.SlugField(max_length=80, unique=True)),
+                ('guidelines', models.TextField(blank=True, help_text='Markdown, shown to editors.')),
+                ('overlap', models.PositiveSmallIntegerField(default=2, help_text='How many editors label each article.')),
+                ('editors_can_upload', models.BooleanField(default=False, help_text='Editors may add articles from their home page.')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "ordering": ["name"],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("overlap__gte", 1)),
-                        name="project_overlap_at_least_one",
-                        violation_error_message="Overlap must be at least 1.",
-                    )
-                ],
+                'ordering': ['name'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('overlap__gte', 1)), name='project_overlap_at_least_one', violation_error_message='Overlap must be at least 1.')],
             },
         ),
         migrations.CreateModel(
-            name="Membership",
+            name='Membership',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("editor", "Editor"),
-                            ("reviewer", "Reviewer"),
-                            ("manager", "Manager"),
-                        ],
-                        default="editor",
-                        max_length=16,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memberships",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memberships",
-                        to="annotate.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('role', models.CharField(choices=[('editor', 'Editor'), ('reviewer', 'Reviewer'), ('manager', 'Manager')], default='editor', max_length=16)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='annotate.project')),
             ],
             options={
-                "ordering": ["project", "user__username"],
+                'ordering': ['project', 'user__username'],
             },
         ),
         migrations.CreateModel(
-            name="Label",
+            name='Label',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "key",
-                    models.CharField(
-                        max_length=32,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^[A-Z][A-Z0-9_]{0,31}$",
-                                "Use A-Z, digits and _, starting with a letter.",
-                            )
-                        ],
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                (
-                    "color",
-                    models.CharField(
-                        default="#ffd966",
-                        max_length=7,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^#[0-9a-fA-F]{6}$", "Use #rrggbb."
-                            )
-                        ],
-                    ),
-                ),
-                ("hotkey", models.CharField(blank=True, max_length=1)),
-                ("description", models.TextField(blank=True)),
-                ("order", models.PositiveSmallIntegerField(default=0)),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="labels",
-                        to="annotate.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=32, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9_]{0,31}$', 'Use A-Z, digits and _, starting with a letter.')])),
+                ('name', models.CharField(max_length=100)),
+                ('color', models.CharField(default='#ffd966', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use #rrggbb.')])),
+                ('hotkey', models.CharField(blank=True, max_length=1)),
+                ('description', models.TextField(blank=True)),
+                ('order', models.PositiveSmallIntegerField(default=0)),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='labels', to='annotate.project')),
             ],
             options={
-                "ordering": ["project", "order", "key"],
+                'ordering': ['project', 'order', 'key'],
             },
         ),
         migrations.AddField(
-            model_name="article",
-            name="project",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="articles",
-                to="annotate.project",
-            ),
+            model_name='article',
+            name='project',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='articles', to='annotate.project'),
         ),
         migrations.CreateModel(
-            name="Span",
+            name='Span',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("start", models.PositiveIntegerField()),
-                ("end", models.PositiveIntegerField()),
-                ("text", models.TextField()),
-                ("added_in", models.PositiveIntegerField()),
-                ("removed_in", models.PositiveIntegerField(blank=True, null=True)),
-                (
-                    "annotation",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="spans",
-                        to="annotate.annotation",
-                    ),
-                ),
-                (
-                    "label",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="spans",
-                        to="annotate.label",
-                    ),
-                ),
-                (
-                    "source",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Gold only: the editor span this one was accepted from.",
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="annotate.span",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('start', models.PositiveIntegerField()),
+                ('end', models.PositiveIntegerField()),
+                ('text', models.TextField()),
+                ('added_in', models.PositiveIntegerField()),
+                ('removed_in', models.PositiveIntegerField(blank=True, null=True)),
+                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='spans', to='annotate.annotation')),
+                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='spans', to='annotate.label')),
+                ('source', models.ForeignKey(blank=True, help_text='Gold only: the editor span this one was accepted from.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='annotate.span')),
             ],
             options={
-                "ordering": ["annotation", "start", "end"],
+                'ordering': ['annotation', 'start', 'end'],
             },
         ),
         migrations.CreateModel(
-            name="AnnotationVersion",
+            name='AnnotationVersion',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveIntegerField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("in_progress", "In progress"), ("submitted", "Submitted")],
-                        max_length=16,
-                    ),
-                ),
-                ("final", models.BooleanField(default=False)),
-                ("note", models.TextField(blank=True)),
-                (
-                    "summary",
-                    models.JSONField(
-                        default=dict,
-                        help_text='What changed: {"added": {KEY: n}, "removed": {KEY: n}, "status": ...}.',
-                    ),
-                ),
-                ("span_count", models.PositiveIntegerField(default=0)),
-                ("restored_from", models.PositiveIntegerField(blank=True, null=True)),
-                (
-                    "request_key",
-                    models.UUIDField(
-                        blank=True,
-                        help_text="Idempotency key of the request that made this version.",
-                        null=True,
-                    ),
-                ),
-                (
-                    "annotation",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="versions",
-                        to="annotate.annotation",
-                    ),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="annotation_versions",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveIntegerField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('status', models.CharField(choices=[('in_progress', 'In progress'), ('submitted', 'Submitted')], max_length=16)),
+                ('final', models.BooleanField(default=False)),
+                ('note', models.TextField(blank=True)),
+                ('summary', models.JSONField(default=dict, help_text='What changed: {"added": {KEY: n}, "removed": {KEY: n}, "status": ...}.')),
+                ('span_count', models.PositiveIntegerField(default=0)),
+                ('restored_from', models.PositiveIntegerField(blank=True, null=True)),
+                ('request_key', models.UUIDField(blank=True, help_text='Idempotency key of the request that made this version.', null=True)),
+                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='annotate.annotation')),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotation_versions', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["annotation", "number"],
-                "get_latest_by": "number",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("annotation", "number"), name="version_number_unique"
-                    ),
-                    models.UniqueConstraint(
-                        fields=("annotation", "request_key"), name="version_request_key_unique"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("number__gte", 1)), name="version_number_positive"
-                    ),
-                ],
+                'ordering': ['annotation', 'number'],
+                'get_latest_by': 'number',
+                'constraints': [models.UniqueConstraint(fields=('annotation', 'number'), name='version_number_unique'), models.UniqueConstraint(fields=('annotation', 'request_key'), name='version_request_key_unique'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='version_number_positive')],
             },
         ),
         migrations.AddIndex(
-            model_name="annotation",
-            index=models.Index(
-                fields=["article", "kind", "status"], name="annotate_an_article_8f9a6f_idx"
-            ),
+            model_name='annotation',
+            index=models.Index(fields=['article', 'kind', 'status'], name='annotate_an_article_8f9a6f_idx'),
         ),
         migrations.AddConstraint(
-            model_name="annotation",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("kind", "editor")),
-                fields=("article", "annotator"),
-                name="one_annotation_per_editor_and_article",
-            ),
+            model_name='annotation',
+            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'editor')), fields=('article', 'annotator'), name='one_annotation_per_editor_and_article'),
         ),
         migrations.AddConstraint(
-            model_name="annotation",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("kind", "gold")),
-                fields=("article",),
-                name="one_gold_per_article",
-            ),
+            model_name='annotation',
+            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'gold')), fields=('article',), name='one_gold_per_article'),
         ),
         migrations.AddConstraint(
-            model_name="annotation",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("kind", "editor"), ("annotator__isnull", False), ("final", False)),
-                    models.Q(("kind", "gold"), ("annotator__isnull", True)),
-                    _connector="OR",
-                ),
-                name="annotation_kind_consistent",
-                violation_error_message="Editor annotations need an annotator; gold has none.",
-            ),
+            model_name='annotation',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'editor'), ('annotator__isnull', False), ('final', False)), models.Q(('kind', 'gold'), ('annotator__isnull', True)), _connector='OR'), name='annotation_kind_consistent', violation_error_message='Editor annotations need an annotator; gold has none.'),
         ),
         migrations.AddConstraint(
-            model_name="assignment",
-            constraint=models.UniqueConstraint(
-                fields=("article", "editor"), name="assignment_unique"
-            ),
+            model_name='assignment',
+            constraint=models.UniqueConstraint(fields=('article', 'editor'), name='assignment_unique'),
         ),
         migrations.AddConstraint(
-            model_name="membership",
-            constraint=models.UniqueConstraint(
-                fields=("project", "user"),
-                name="membership_unique",
-                violation_error_message="This user is already a member of the project.",
-            ),
+            model_name='membership',
+            constraint=models.UniqueConstraint(fields=('project', 'user'), name='membership_unique', violation_error_message='This user is already a member of the project.'),
         ),
         migrations.AddConstraint(
-            model_name="label",
-            constraint=models.UniqueConstraint(
-                fields=("project", "key"),
-                name="label_key_unique_in_project",
-                violation_error_message="A label with this key already exists in the project.",
-            ),
+            model_name='label',
+            constraint=models.UniqueConstraint(fields=('project', 'key'), name='label_key_unique_in_project', violation_error_message='A label with this key already exists in the project.'),
         ),
         migrations.AddConstraint(
-            model_name="label",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("hotkey", ""), _negated=True),
-                fields=("project", "hotkey"),
-                name="label_hotkey_unique_in_project",
-                violation_error_message="Another label of the project uses this hotkey.",
-            ),
+            model_name='label',
+            constraint=models.UniqueConstraint(condition=models.Q(('hotkey', ''), _negated=True), fields=('project', 'hotkey'), name='label_hotkey_unique_in_project', violation_error_message='Another label of the project uses this hotkey.'),
         ),
         migrations.AddConstraint(
-            model_name="article",
-            constraint=models.UniqueConstraint(
-                fields=("project", "external_id"),
-                name="article_external_id_unique_in_project",
-                violation_error_message="An article with this external id already exists.",
-            ),
+            model_name='article',
+            constraint=models.UniqueConstraint(fields=('project', 'external_id'), name='article_external_id_unique_in_project', violation_error_message='An article with this external id already exists.'),
         ),
         migrations.AddConstraint(
-            model_name="article",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("text", ""), _negated=True),
-                name="article_text_not_empty",
-                violation_error_message="The article text is empty.",
-            ),
+            model_name='article',
+            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='article_text_not_empty', violation_error_message='The article text is empty.'),
         ),
         migrations.AddIndex(
-            model_name="span",
-            index=models.Index(fields=["annotation", "removed_in"], name="span_current_idx"),
+            model_name='span',
+            index=models.Index(fields=['annotation', 'removed_in'], name='span_current_idx'),
         ),
         migrations.AddIndex(
-            model_name="span",
-            index=models.Index(fields=["annotation", "added_in"], name="span_added_idx"),
+            model_name='span',
+            index=models.Index(fields=['annotation', 'added_in'], name='span_added_idx'),
         ),
         migrations.AddConstraint(
-            model_name="span",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("start__gte", 0)),
-                name="span_start_not_negative",
-                violation_error_message="A span cannot start before the text.",
-            ),
+            model_name='span',
+            constraint=models.CheckConstraint(condition=models.Q(('start__gte', 0)), name='span_start_not_negative', violation_error_message='A span cannot start before the text.'),
         ),
         migrations.AddConstraint(
-            model_name="span",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("end__gt", models.F("start"))),
-                name="span_end_after_start",
-                violation_error_message="A span must end after it starts.",
-            ),
+            model_name='span',
+            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='span_end_after_start', violation_error_message='A span must end after it starts.'),
         ),
         migrations.AddConstraint(
-            model_name="span",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("removed_in__isnull", True),
-                    ("removed_in__gt", models.F("added_in")),
-                    _connector="OR",
-                ),
-                name="span_removed_after_added",
-            ),
+            model_name='span',
+            constraint=models.CheckConstraint(condition=models.Q(('removed_in__isnull', True), ('removed_in__gt', models.F('added_in')), _connector='OR'), name='span_removed_after_added'),
         ),
         migrations.AddConstraint(
-            model_name="span",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("removed_in__isnull", True)),
-                fields=("annotation", "start", "end", "label"),
-                name="span_unique_while_current",
-            ),
+            model_name='span',
+            constraint=models.UniqueConstraint(condition=models.Q(('removed_in__isnull', True)), fields=('annotation', 'start', 'end', 'label'), name='span_unique_while_current'),
         ),
     ]

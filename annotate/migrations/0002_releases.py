@@ -7,93 +7,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("annotate", "0001_initial"),
+        ('annotate', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Release",
+            name='Release',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "name",
-                    models.CharField(
-                        max_length=64,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-                                "Use letters, digits, '.', '_' and '-', starting with one letter or digit (at most 64).",
-                            )
-                        ],
-                    ),
-                ),
-                ("note", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "sha256",
-                    models.CharField(help_text="sha256 of the JSON Lines download.", max_length=64),
-                ),
-                ("article_count", models.PositiveIntegerField()),
-                ("span_count", models.PositiveIntegerField()),
-                (
-                    "label_counts",
-                    models.JSONField(default=dict, help_text="{KEY: spans}, every label."),
-                ),
-                (
-                    "label_keys",
-                    models.JSONField(default=dict, help_text="{label id: key} at release time."),
-                ),
-                (
-                    "agreement",
-                    models.JSONField(
-                        blank=True,
-                        help_text="The project's agreement report when released.",
-                        null=True,
-                    ),
-                ),
-                ("manifest", models.JSONField(default=list)),
-                (
-                    "changes",
-                    models.JSONField(
-                        default=dict,
-                        help_text='Since the previous release: {"previous", "added", "removed", "changed"}.',
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="releases",
-                        to="annotate.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', "Use letters, digits, '.', '_' and '-', starting with one letter or digit (at most 64).")])),
+                ('note', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('sha256', models.CharField(help_text='sha256 of the JSON Lines download.', max_length=64)),
+                ('article_count', models.PositiveIntegerField()),
+                ('span_count', models.PositiveIntegerField()),
+                ('label_counts', models.JSONField(default=dict, help_text='{KEY: spans}, every label.')),
+                ('label_keys', models.JSONField(default=dict, help_text='{label id: key} at release time.')),
+                ('agreement', models.JSONField(blank=True, help_text="The project's agreement report when released.", null=True)),
+                ('manifest', models.JSONField(default=list)),
+                ('changes', models.JSONField(default=dict, help_text='Since the previous release: {"previous", "added", "removed", "changed"}.')),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='releases', to='annotate.project')),
             ],
             options={
-                "ordering": ["project", "-created_at", "-id"],
-                "get_latest_by": "created_at",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("project", "name"),
-                        name="release_name_unique_in_project",
-                        violation_error_message="A release with this name already exists.",
-                    )
-                ],
+                'ordering': ['project', '-created_at', '-id'],
+                'get_latest_by': 'created_at',
+                'constraints': [models.UniqueConstraint(fields=('project', 'name'), name='release_name_unique_in_project', violation_error_message='A release with this name already exists.')],
             },
         ),
     ]

@@ -5,119 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("annotate", "0002_releases"),
+        ('annotate', '0002_releases'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AgreementTotal",
+            name='AgreementTotal',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "unit",
-                    models.CharField(
-                        choices=[("token", "Tokens"), ("char", "Characters")], max_length=8
-                    ),
-                ),
-                (
-                    "group",
-                    models.CharField(help_text="Editor ids joined by commas.", max_length=1000),
-                ),
-                ("editors", models.JSONField()),
-                ("labels", models.JSONField()),
-                ("articles", models.PositiveIntegerField(default=0)),
-                ("stats", models.JSONField()),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="annotate.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('unit', models.CharField(choices=[('token', 'Tokens'), ('char', 'Characters')], max_length=8)),
+                ('group', models.CharField(help_text='Editor ids joined by commas.', max_length=1000)),
+                ('editors', models.JSONField()),
+                ('labels', models.JSONField()),
+                ('articles', models.PositiveIntegerField(default=0)),
+                ('stats', models.JSONField()),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotate.project')),
             ],
             options={
-                "ordering": ["project", "unit", "group"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("project", "unit", "group"), name="agreement_total_group"
-                    )
-                ],
+                'ordering': ['project', 'unit', 'group'],
+                'constraints': [models.UniqueConstraint(fields=('project', 'unit', 'group'), name='agreement_total_group')],
             },
         ),
         migrations.CreateModel(
-            name="ArticleAgreement",
+            name='ArticleAgreement',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "unit",
-                    models.CharField(
-                        choices=[("token", "Tokens"), ("char", "Characters")], max_length=8
-                    ),
-                ),
-                ("editors", models.JSONField(help_text="Ids of the editors compared, ascending.")),
-                (
-                    "versions",
-                    models.JSONField(help_text="The annotation version of each editor, in order."),
-                ),
-                (
-                    "labels",
-                    models.JSONField(help_text="Label ids, in the order of the per-label lists."),
-                ),
-                ("stats", models.JSONField()),
-                ("units", models.PositiveIntegerField(default=0)),
-                (
-                    "score",
-                    models.FloatField(
-                        blank=True,
-                        help_text="Krippendorff's alpha over the article's units; empty when undefined.",
-                        null=True,
-                    ),
-                ),
-                ("computed_at", models.DateTimeField(auto_now=True)),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="agreement",
-                        to="annotate.article",
-                    ),
-                ),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="annotate.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('unit', models.CharField(choices=[('token', 'Tokens'), ('char', 'Characters')], max_length=8)),
+                ('editors', models.JSONField(help_text='Ids of the editors compared, ascending.')),
+                ('versions', models.JSONField(help_text='The annotation version of each editor, in order.')),
+                ('labels', models.JSONField(help_text='Label ids, in the order of the per-label lists.')),
+                ('stats', models.JSONField()),
+                ('units', models.PositiveIntegerField(default=0)),
+                ('score', models.FloatField(blank=True, help_text="Krippendorff's alpha over the article's units; empty when undefined.", null=True)),
+                ('computed_at', models.DateTimeField(auto_now=True)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agreement', to='annotate.article')),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotate.project')),
             ],
             options={
-                "ordering": ["project", "unit", "score"],
-                "indexes": [
-                    models.Index(fields=["project", "unit", "score"], name="agreement_score_idx")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("article", "unit"), name="agreement_article_unit"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("unit__in", ["token", "char"])),
-                        name="agreement_article_unit_known",
-                    ),
-                ],
+                'ordering': ['project', 'unit', 'score'],
+                'indexes': [models.Index(fields=['project', 'unit', 'score'], name='agreement_score_idx')],
+                'constraints': [models.UniqueConstraint(fields=('article', 'unit'), name='agreement_article_unit'), models.CheckConstraint(condition=models.Q(('unit__in', ['token', 'char'])), name='agreement_article_unit_known')],
             },
         ),
     ]
