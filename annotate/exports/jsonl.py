@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from operator import itemgetter
 
 from .records import FIELD_ORDER, ExportRecord, ExportSpan
@@ -103,7 +104,19 @@ def _spans_with_attributes(spans: Sequence[ExportSpan]) -> str:
 
 
 def _object(values: Mapping[str, object]) -> str:
-    return dumps(values) if values else "{}"  # most spans have no attributes
+    if not values:
+        return "{}"  # most spans have no attributes
+    try:
+        # The types are part of the key: True == 1 in Python, but not in JSON.
+        return _encoded(tuple((key, type(value), value) for key, value in values.items()))
+    except TypeError:  # an unhashable value (a list): not worth remembering
+        return dumps(values)
+
+
+@lru_cache(maxsize=4096)
+def _encoded(items: tuple[tuple[str, type, object], ...]) -> str:
+    """Attribute values repeat ("killed", 3): each distinct set is encoded once."""
+    return dumps({key: value for key, _, value in items})
 
 
 def stream(records: Iterable[ExportRecord]) -> Iterator[str]:

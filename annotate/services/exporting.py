@@ -222,11 +222,18 @@ def spans_at_versions(
     is cut from the article text, so ``text[start:end] == span["text"]`` holds by
     construction. With `facts`, each span carries its ``attributes`` (``{}`` when none)."""
     found: dict[int, list[tuple[int, int, str, dict]]] = defaultdict(list)
-    # The attributes as JSON text: most spans have none, and "{}" needs no decoding.
+    # The attributes as JSON text: most spans have none, and "{}" needs no decoding; the
+    # others repeat a few values ("killed", 3), decoded once each. The dicts are shared
+    # between spans: read-only. jsonb keeps no key order: sorted, for the same bytes on
+    # every database.
     raw = Cast("attributes", output_field=TextField())
     fields = ("annotation_id", "start", "end", "label_id", raw)
+    decoded: dict[str, dict] = {"{}": {}}
     for annotation_id, start, end, label_id, attributes in _alive_rows(Span, targets, fields):
-        values = {} if attributes == "{}" or not facts else json.loads(attributes)
+        if not facts:
+            values = {}
+        elif (values := decoded.get(attributes)) is None:
+            values = decoded[attributes] = dict(sorted(json.loads(attributes).items()))
         found[annotation_id].append((start, end, keys[label_id], values))
     articles = {t.annotation_id: t.article_id for t in targets}
     result: dict[int, list[ExportSpan]] = {}
@@ -243,8 +250,7 @@ def spans_at_versions(
                     "end": e,
                     "label": label,
                     "text": text[s:e],
-                    # jsonb keeps no key order: sorted, for the same bytes on every database
-                    "attributes": dict(sorted(values.items())) if len(values) > 1 else values,
+                    "attributes": values,
                 }
                 for s, e, label, values in items
             ]
