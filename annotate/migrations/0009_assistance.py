@@ -255,4 +255,87 @@ class Migration(migrations.Migration):
                 name="predicted_span_unique",
             ),
         ),
+        # Suggestions: the phrase index's first word, and the suggestions an editor rejected.
+        migrations.AddField(
+            model_name="goldphrase",
+            name="first_word",
+            field=models.CharField(
+                default="",
+                help_text="The phrase's first word: an article loads only the phrases that can "
+                "occur in it, those whose first word it has.",
+                max_length=100,
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="goldphrase",
+            index=models.Index(fields=["project", "first_word"], name="gold_phrase_word_idx"),
+        ),
+        migrations.CreateModel(
+            name="SuggestionRejection",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestion_rejections",
+                        to="annotate.article",
+                    ),
+                ),
+                (
+                    "editor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotate.label",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["article", "editor", "start", "end"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "editor", "start", "end", "label"),
+                        name="suggestion_rejection_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))),
+                        name="suggestion_rejection_end_after_start",
+                    ),
+                ],
+            },
+        ),
+        migrations.AddField(
+            model_name="project",
+            name="ml_backend_called_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the ML backend was last asked for predictions.",
+                null=True,
+            ),
+        ),
+        migrations.AddField(
+            model_name="project",
+            name="ml_backend_error",
+            field=models.TextField(
+                blank=True,
+                help_text="What went wrong the last time the ML backend was asked; empty: it answered.",
+            ),
+        ),
     ]

@@ -111,12 +111,48 @@ class GoldPhrase(models.Model):
     text = models.CharField(max_length=500)
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
     count = models.PositiveIntegerField(default=0)
+    first_word = models.CharField(
+        max_length=100,
+        default="",
+        help_text="The phrase's first word: an article loads only the phrases that can occur "
+        "in it, those whose first word it has.",
+    )
 
     class Meta:
         ordering = ["project", "text"]
         constraints = [
             models.UniqueConstraint(fields=["project", "text", "label"], name="gold_phrase_unique")
         ]
+        indexes = [models.Index(fields=["project", "first_word"], name="gold_phrase_word_idx")]
 
     def __str__(self) -> str:
         return f"{self.text!r} as {self.label_id} ×{self.count}"
+
+
+class SuggestionRejection(models.Model):
+    """An editor said no to a suggestion in an article: it is not offered to them there
+    again. Rejections are nobody's annotation and count in no agreement."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="suggestion_rejections"
+    )
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "editor", "start", "end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "editor", "start", "end", "label"],
+                name="suggestion_rejection_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="suggestion_rejection_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.editor_id} rejected {self.label_id} [{self.start}:{self.end}]"

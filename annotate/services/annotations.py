@@ -45,6 +45,7 @@ from ..versioning import (
 
 MAX_SPANS_PER_ANNOTATION = 10_000
 MAX_NOTE_CHARS = 2_000
+ORIGINS = frozenset({"", "gold", "model"})  # Span.origin
 MAX_RELATIONS_PER_ANNOTATION = 10_000
 
 
@@ -95,6 +96,8 @@ class SpanInput:
     source: int | None = None  # gold only: id of the editor span it was accepted from
     # The label's attribute values; None (not {}) keeps those the same span has now.
     attributes: Mapping[str, object] | None = field(default=None, hash=False)
+    # Where the span started ("", "gold", "model": Span.origin); None keeps the same span's.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> SpanKey:
@@ -292,6 +295,7 @@ class SpanRow(NamedTuple):
     text: str
     source: int | None
     attributes: Mapping[str, object]
+    origin: str = ""
 
     @property
     def key(self) -> SpanKey:
@@ -305,8 +309,18 @@ class SpanRow(NamedTuple):
 
 def current_rows(annotation: Annotation) -> list[SpanRow]:
     fields = ("pk", "start", "end", "label__key", "label__order", "text", "source_id")
-    rows = annotation.current_spans().values_list(*fields, "attributes")
+    rows = annotation.current_spans().values_list(*fields, "attributes", "origin")
     return [SpanRow(*row) for row in rows]
+
+
+def origins_at(annotation: Annotation, version: int) -> dict[SpanKey, str]:
+    """The spans of version `version` that started as suggestions, and where from."""
+    rows = (
+        annotation.spans_at(version)
+        .exclude(origin="")
+        .values_list("start", "end", "label__key", "origin")
+    )
+    return {SpanKey(s, e, label): origin for s, e, label, origin in rows}
 
 
 def current_relations(annotation: Annotation) -> dict[RelationKey, int]:
@@ -326,6 +340,7 @@ class _Write:
     attributes: dict[SpanKey, dict[str, object]]  # given explicitly (validated)
     relations: frozenset[RelationKey] | None  # None: keep those whose ends stay
     request_key: uuid.UUID | None
+    origins: dict[SpanKey, str] = field(default_factory=dict)  # given explicitly
 
     def state(self, reference: State) -> State:
         """The state this write asks for. What it leaves out (a span's attributes, the
@@ -423,10 +438,18 @@ def save_annotation(
         version, added = _write_version(
             head, created, write, plan, base_version, author, note, summary, restored_from
         )
-        previous_status = head.status
+        previous_status, was_final = head.status, head.final
         _move_head(head, version.number, plan.status, plan.final)
         _copy_head(head, annotation)
         _after_save(head, previous_status)
+        if head.is_gold and (was_final or plan.final):
+            from .suggestions import final_gold_changed  # suggestions reads this module
+
+            final_gold_changed(
+                head,
+                before=plan.current.spans if was_final else frozenset(),
+                after=plan.wanted.spans if plan.final else frozenset(),
+            )
     return _result(head, version, write, plan, added)
 
 
@@ -456,7 +479,10 @@ def _check_write(
     check_may_write(annotation, author, role)
     sources = {s.key: s.source for s in spans if s.source is not None}
     _check_sources(annotation, sources)
-    return _Write(spans, labels, facts, sources, attributes, checked, key)  # type: ignore[arg-type]
+    origins = {s.key: s.origin for s in spans if s.origin is not None}
+    if not set(origins.values()) <= ORIGINS:
+        raise InvalidSpans(f"A span's origin must be one of {', '.join(sorted(ORIGINS))}.")
+    return _Write(spans, labels, facts, sources, attributes, checked, key, origins)  # type: ignore[arg-type]
 
 
 def _stored_facts(
@@ -716,6 +742,7 @@ def _span_row(
         attributes=plan.wanted.attributes_of(key),
         added_in=number,
         source_id=write.sources.get(key, old.source if old else None),
+        origin=write.origins.get(key, old.origin if old else ""),
     )
 
 
@@ -757,7 +784,17 @@ def _result(
     closed = plan.change.spans.removed | set(plan.change.attributes)
     kept = [row for key, row in plan.rows.items() if key not in closed]
     new = [
-        SpanRow(s.pk, s.start, s.end, s.label.key, s.label.order, s.text, s.source_id, s.attributes)
+        SpanRow(
+            s.pk,
+            s.start,
+            s.end,
+            s.label.key,
+            s.label.order,
+            s.text,
+            s.source_id,
+            s.attributes,
+            s.origin,
+        )
         for s in added
     ]
     return SaveResult(
@@ -931,7 +968,10 @@ def restore_version(
     if not AnnotationVersion.objects.filter(annotation=annotation, number=number).exists():
         raise InvalidSpans(f"Version {number} of this annotation does not exist.")
     old = annotation.spans_at(number)
-    spans = [SpanInput(s.start, s.end, s.label.key, s.text, s.source_id, s.attributes) for s in old]
+    spans = [
+        SpanInput(s.start, s.end, s.label.key, s.text, s.source_id, s.attributes, s.origin)
+        for s in old
+    ]
     return save_annotation(
         annotation=annotation,
         author=author,
@@ -947,7 +987,10 @@ def restore_version(
 
 
 def current_span_inputs(annotation: Annotation) -> list[SpanInput]:
-    return [SpanInput(r.start, r.end, r.label, r.text, r.source) for r in current_rows(annotation)]
+    return [
+        SpanInput(r.start, r.end, r.label, r.text, r.source, origin=r.origin)
+        for r in current_rows(annotation)
+    ]
 
 
 def spans_for_annotations(annotation_ids: Iterable[int]) -> dict[int, list[Span]]:

@@ -41,6 +41,7 @@ from .annotations import (
     StaleVersion,
     annotation_for,
     full_state_of,
+    origins_at,
     save_annotation,
 )
 
@@ -789,13 +790,20 @@ def undo(
     if step is None:
         raise InvalidSpans("There is nothing to undo.")
     target = full_state_of(annotation, step.target)
+    origins = origins_at(annotation, step.target)  # accepted suggestions stay so when undone
     return _save_change(
         annotation,
         author,
         role,
         base_version,
         [
-            SpanInput(k.start, k.end, k.label, attributes=target.attributes_of(k))
+            SpanInput(
+                k.start,
+                k.end,
+                k.label,
+                attributes=target.attributes_of(k),
+                origin=origins.get(k, ""),
+            )
             for k in sorted(target.spans)
         ],
         key,
