@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import agreement, annotations, articles, errors, exports, projects, proposals
+from . import agreement, annotations, articles, errors, exports, projects, proposals, suggestions
 
 A = "articles/<int:article_id>/"
 EDITOR = A + "annotations/<str:username>/"
@@ -25,6 +25,7 @@ urlpatterns = [
     path("projects/<slug:slug>/articles/", articles.ArticleList.as_view(), name="api-articles"),
     path("projects/<slug:slug>/import/", articles.DatasetImport.as_view(), name="api-import"),
     path(A, articles.ArticleDetail.as_view(), name="api-article"),
+    path(A + "suggestions/", suggestions.SuggestionList.as_view(), name="api-suggestions"),
     # The caller's own annotation
     path(A + "annotation/", annotations.AnnotationDetail.as_view(), name="api-annotation"),
     path(A + "annotation/versions/", annotations.VersionList.as_view(), name="api-versions"),

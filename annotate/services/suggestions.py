@@ -14,6 +14,7 @@ remembered per editor and article and not offered there again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,7 @@ from .annotations import (
 
 MAX_PHRASE_CHARS = GoldPhrase._meta.get_field("text").max_length
 MAX_WORD_CHARS = GoldPhrase._meta.get_field("first_word").max_length
+SCORE_RE = re.compile(r"(?:0(?:\.[0-9]{1,8})?|1(?:\.0{1,8})?|\.[0-9]{1,8})")
 # Words per query when loading the phrases an article can hold (SQLite's parameter limit).
 WORDS_PER_QUERY = 5_000
 
@@ -68,6 +70,13 @@ class Suggestion:
             data["model"] = self.model
             data["score"] = self.score
         return data
+
+
+def parse_score(value: str) -> float:
+    """A score threshold as a query or a form gives it: a plain decimal from 0 to 1."""
+    if not SCORE_RE.fullmatch(value):
+        raise InvalidSpans("The score threshold must be a number from 0 to 1, like 0.5.")
+    return float(value)
 
 
 # The phrase index

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("annotate.views.home")),
     path("", include("annotate.views.styles")),
     path("", include("annotate.views.labelling")),
+    path("", include("annotate.views.suggestions")),
     path("", include("annotate.views.facts")),
     path("", include("annotate.views.imports")),
     path("", include("annotate.views.history")),

@@ -50,6 +50,9 @@ ROUTES: dict[str, dict[str, str]] = {
     "relation-delete": {"POST": EDITOR},
     "annotation-undo": {"POST": EDITOR},
     "annotation-submit": {"POST": EDITOR},
+    "suggestion-accept": {"POST": EDITOR},
+    "suggestion-accept-all": {"POST": EDITOR},
+    "suggestion-reject": {"POST": EDITOR},
     "import-articles": {"GET": MANAGER, "POST": MANAGER},
     # History
     "annotation-history": {"GET": MEMBER},
@@ -100,6 +103,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "api-articles": {"GET": MEMBER, "POST": MANAGER},
     "api-import": {"POST": MANAGER},
     "api-article": {"GET": MEMBER},
+    "api-suggestions": {"GET": MEMBER},
     "api-annotation": {"GET": MEMBER, "PUT": EDITOR},
     "api-versions": {"GET": MEMBER},
     "api-version": {"GET": MEMBER},

@@ -323,6 +323,35 @@ ROUTES: dict[str, list[Entry]] = {
                          "base_version": "2"},
               _art),
     ],
+    # Suggestions: Rebels (ACTOR) is in the final gold of the finished article.
+    "suggestion-accept": [
+        Entry("POST", "editor", "form",
+              (F("start", INT), F("end", INT), F("label", CHOICE), F("base_version", INT),
+               F("request_key", CHOICE, optional=True), F("model", CAPPED, optional=True),
+               F("min_score", INT, optional=True)),
+              lambda s: {"start": "0", "end": "6", "label": "ACTOR", "base_version": "2"},
+              _art),
+    ],
+    "suggestion-accept-all": [
+        Entry("POST", "editor", "form",
+              (F("label", CHOICE), F("base_version", INT),
+               F("request_key", CHOICE, optional=True), F("min_score", INT, optional=True)),
+              lambda s: {"label": "ACTOR", "base_version": "2"}, _art),
+    ],
+    "suggestion-reject": [
+        Entry("POST", "editor", "form", (F("start", INT), F("end", INT), F("label", CHOICE)),
+              lambda s: {"start": "0", "end": "6", "label": "ACTOR"}, _art),
+    ],
+    "span-add-every": [
+        Entry("POST", "editor", "form",
+              (F("start", INT), F("end", INT), F("label", CHOICE), F("quote", CHOICE),
+               F("base_version", INT), F("request_key", CHOICE, optional=True)),
+              lambda s: {"start": "0", "end": "6", "quote": "Rebels", "label": "ACTOR",
+                         "base_version": "2"},
+              _art),
+        Entry("POST", "editor", "form", (F("span", INT), F("base_version", INT)),
+              lambda s: {"span": str(_open_spans(s)["mine"].pk), "base_version": "2"}, _art),
+    ],
     "span-detail": [
         Entry("GET", "editor", "none",
               kwargs=lambda s: {**_art(s), "span_id": _open_spans(s)["mine"].pk}),
@@ -628,6 +657,10 @@ ROUTES: dict[str, list[Entry]] = {
     "api-article": [
         Entry("GET", "reviewer", "query", (F("include", CHOICE, True),),
               lambda s: {"include": "annotation"}, _art),
+    ],
+    "api-suggestions": [
+        Entry("GET", "editor", "query", (F("model", CAPPED, True), F("min_score", INT, True)),
+              lambda s: {"min_score": "0.5"}, _art),
     ],
     "api-annotation": [
         Entry("GET", "editor", "none", kwargs=_art),
