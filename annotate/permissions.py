@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from .models import Annotation, Article, Assignment, Project, Role
+from .models import Annotation, Article, Assignment, Job, Project, Role
 
 REVIEW_ROLES = frozenset({Role.REVIEWER, Role.MANAGER})
 
@@ -29,6 +29,23 @@ def article_for(user, article_id: int) -> tuple[Article, str]:
     if article is None or role is None:
         raise Http404("No such article.")
     return article, role
+
+
+def job_for(user, job_id: int) -> tuple[Job, str]:
+    """The job and the user's role in its project, or 404. Whether the user may see it is
+    :func:`can_see_job`."""
+    job = None
+    if job_id < 2**63:  # larger ids cannot exist (and SQLite would overflow on them)
+        job = Job.objects.select_related("project", "started_by").filter(pk=job_id).first()
+    role = job.project.role_of(user) if job else None
+    if job is None or role is None:
+        raise Http404("No such job.")
+    return job, role
+
+
+def can_see_job(user, role: str | None, job: Job) -> bool:
+    """A project's managers see its jobs; anyone else only the jobs they started."""
+    return role == Role.MANAGER or (job.started_by_id is not None and job.started_by_id == user.pk)
 
 
 def can_review(role: str | None) -> bool:

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "annotate",
 ]
 
@@ -216,6 +218,26 @@ NUM_PROXIES = envint("NUM_PROXIES", 0)
 MAX_ARTICLE_CHARS = envint("MAX_ARTICLE_CHARS", 200_000)
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMPORT_ITEMS = envint("MAX_IMPORT_ITEMS", 20_000)
+# Background jobs (imports past IMPORT_SYNC_LIMIT articles, agreement recomputes, releases
+# past RELEASE_SYNC_LIMIT final articles): TASKS_BACKEND=database queues them in the database
+# for `manage.py db_worker` processes; immediate runs them inline in the request (the demo,
+# SQLite, tests). Default: database on PostgreSQL, immediate otherwise.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or (
+    "database" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "immediate"
+)
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+IMPORT_SYNC_LIMIT = envint("IMPORT_SYNC_LIMIT", 1_000)
+RELEASE_SYNC_LIMIT = envint("RELEASE_SYNC_LIMIT", 5_000)
+# An import job commits this many articles at a time and shows its progress in between.
+IMPORT_JOB_BATCH = envint("IMPORT_JOB_BATCH", 5_000)
 # bench/suite.py only: route the floor view of annotate/bench_urls.py. Never in production.
 BENCH_FLOOR = envbool("BENCH_FLOOR")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES

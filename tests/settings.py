@@ -10,6 +10,8 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Jobs run inline unless a test starts a worker (tests/test_job_worker.py).
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from annotate.settings import *  # noqa: E402,F403
 from annotate.settings import DATABASES  # noqa: E402

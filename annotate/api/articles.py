@@ -35,8 +35,10 @@ from ..serializers import (
     article_data,
 )
 from ..services.datasets import import_dataset, parse_dataset
-from ..services.importing import import_upload
+from ..services.importing import import_articles
+from ..services.jobs import import_is_large, parse_import, prefers_async, start_import
 from .annotations import GOLD_ONLY, editor_states, gold_state, own_state
+from .job_responses import ACCEPTED, PREFER, accepted
 from .pagination import Pagination
 from .parsers import NDJSON, JSONLinesParser, NDJSONParser, RawBody, RawJSONParser
 from .permissions import IN_PROJECT, ON_ARTICLE, IsManager
@@ -140,7 +142,14 @@ allows it). The body is a JSON array of articles, or JSON Lines with
 `Content-Type: application/x-ndjson`. Text is canonicalised (LF line ends, no BOM, NFC).
 Articles whose `external_id` the project has are skipped and listed; new ones are given to
 editors. Any invalid item: 400 with `errors: [{"index" | "line", "detail"}]` and nothing
-written; a body over MAX_UPLOAD_BYTES: 413."""
+written; a body over MAX_UPLOAD_BYTES: 413.
+
+More than IMPORT_SYNC_LIMIT articles (1,000 by default), or `Prefer: respond-async`: the
+upload is checked as above (a bad item is still a 400 and nothing is queued), then imported
+by a background job: `202 {"job": url, "id", "state"}` with `Location: url`; `GET` the job
+for its progress and, once it succeeded, `result` (`created`, `skipped`, `assigned`). A job
+commits IMPORT_JOB_BATCH articles at a time: if it fails, its `error` says how many were
+imported before, and sending the same upload again completes it."""
 
 
 class ArticleList(ListModelMixin, GenericAPIView):
@@ -189,17 +198,23 @@ class ArticleList(ListModelMixin, GenericAPIView):
             "application/json": ArticleInputSerializer(many=True),
             NDJSON: ArticleInputSerializer,
         },
-        responses={201: ImportResultSerializer},
+        parameters=[PREFER],
+        responses={201: ImportResultSerializer, 202: ACCEPTED},
     )
     def post(self, request: Request, slug: str) -> Response:
         body = _raw_body(request)
-        result = import_upload(
-            project=self.project,
-            data=body,
-            user=request.user,
-            role=self.role,
-            format="json" if body.media_type == "application/json" else "jsonl",
-        )
+        format = "json" if body.media_type == "application/json" else "jsonl"
+        records = parse_import(project=self.project, role=self.role, data=body, format=format)
+        if import_is_large(len(records)) or prefers_async(request.headers.get("Prefer", "")):
+            job = start_import(
+                project=self.project,
+                user=request.user,
+                data=bytes(body),
+                count=len(records),
+                format=format,
+            )
+            return accepted(request, job)
+        result = import_articles(project=self.project, records=records, user=request.user)
         data = {"created": result.created, "skipped": result.skipped, "assigned": result.assigned}
         return Response(data, status=status.HTTP_201_CREATED)
 

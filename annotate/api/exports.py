@@ -19,6 +19,7 @@ from ..exports.conll import DOCSTARTS
 from ..models import Release
 from ..serializers import ReleaseCreateSerializer, ReleaseDetailSerializer, ReleaseSerializer
 from ..services.exporting import SOURCES, count_records, export_records, fact_columns
+from ..services.jobs import prefers_async, release_is_large, start_release
 from ..services.releases import (
     ReleaseError,
     check_intact,
@@ -27,6 +28,7 @@ from ..services.releases import (
     render_release,
 )
 from .articles import check_params
+from .job_responses import ACCEPTED, PREFER, accepted
 from .permissions import IN_PROJECT, IsReviewer
 
 FORMAT_PARAM = OpenApiParameter(
@@ -177,13 +179,28 @@ class ReleaseList(ListModelMixin, GenericAPIView):
         description="Every article whose gold is final, at its current gold version, with "
         "the sha256 of the JSON Lines download, span counts per label, the agreement report "
         "at this moment, and what changed since the previous release. Releases are "
-        "immutable; their downloads are byte-identical every time.",
+        "immutable; their downloads are byte-identical every time. Past RELEASE_SYNC_LIMIT "
+        "final articles (5,000 by default), or with `Prefer: respond-async`, the name and "
+        "note are checked and the release is built by a background job: 202 with the job "
+        "(its `result` names the release once it succeeded).",
         request=ReleaseCreateSerializer,
-        responses={201: ReleaseSerializer},
+        parameters=[PREFER],
+        responses={201: ReleaseSerializer, 202: ACCEPTED},
     )
     def post(self, request: Request, slug: str) -> Response:
         serializer = ReleaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if release_is_large(self.project) or prefers_async(request.headers.get("Prefer", "")):
+            try:
+                job = start_release(
+                    project=self.project,
+                    user=request.user,
+                    name=serializer.validated_data["name"],
+                    note=serializer.validated_data.get("note", ""),
+                )
+            except ReleaseError as exc:
+                raise _api_error(exc)
+            return accepted(request, job)
         try:
             release = create_release(
                 project=self.project,

@@ -3,7 +3,17 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import agreement, annotations, articles, errors, exports, projects, proposals, suggestions
+from . import (
+    agreement,
+    annotations,
+    articles,
+    errors,
+    exports,
+    jobs,
+    projects,
+    proposals,
+    suggestions,
+)
 
 A = "articles/<int:article_id>/"
 EDITOR = A + "annotations/<str:username>/"
@@ -76,6 +86,14 @@ urlpatterns = [
         proposals.ProposeAttributes.as_view(),
         name="api-propose-attributes",
     ),
+    path(
+        "projects/<slug:slug>/agreement/recompute/",
+        jobs.AgreementRecompute.as_view(),
+        name="api-agreement-recompute",
+    ),
+    # Background jobs
+    path("projects/<slug:slug>/jobs/", jobs.JobList.as_view(), name="api-jobs"),
+    path("jobs/<int:job_id>/", jobs.JobDetail.as_view(), name="api-job"),
     # Exports and releases
     path("projects/<slug:slug>/export/", exports.Export.as_view(), name="api-export"),
     path("projects/<slug:slug>/releases/", exports.ReleaseList.as_view(), name="api-releases"),

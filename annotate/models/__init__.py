@@ -13,6 +13,7 @@ from .assistance import (  # noqa: F401 - exported
     PredictedSpan,
 )
 from .facts import AttributeDefinition, Relation, RelationType, fact_schema
+from .jobs import Job  # noqa: F401 - exported
 from .projects import (
     COLOR_RE,
     LABEL_KEY_RE,

@@ -183,11 +183,7 @@ def import_articles(
     of queries does not grow with the number of records (up to the statement parameter
     limit: 25,000 articles per statement on SQLite as usually built).
     """
-    ids = [record["external_id"] for record in records]
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        twice = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
-        raise InvalidImport([Issue(f"external_id {twice[0]!r} appears twice in the batch")])
+    check_unique_ids(records)
     try:
         with transaction.atomic():
             # One import per project at a time (PostgreSQL), so two uploads of the same ids
@@ -202,6 +198,15 @@ def import_articles(
             "imported. Try again: articles already present will be skipped."
         )
     return result
+
+
+def check_unique_ids(records: Sequence[ArticleRecord]) -> None:
+    """InvalidImport when an external id appears twice in one import."""
+    ids = [record["external_id"] for record in records]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        twice = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
+        raise InvalidImport([Issue(f"external_id {twice[0]!r} appears twice in the batch")])
 
 
 def _insert(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,8 +141,11 @@ def create_release(
     note: str = "",
     agreement: dict | None = None,
     chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Release:
-    """Freeze the gold of every final article of the project as release `name`."""
+    """Freeze the gold of every final article of the project as release `name`.
+
+    `progress`, if given, is called with (articles read, articles in all) after each chunk."""
     name = check_name(project, name)
     if not isinstance(note, str) or len(note) > 2000:
         raise ReleaseError("The note must be text of at most 2000 characters.")
@@ -172,6 +175,8 @@ def create_release(
             digest.update(line(record).encode("utf-8"))
             labels.update(s["label"] for s in record["spans"])
             spans_total += len(record["spans"])
+        if progress is not None:
+            progress(len(manifest), len(targets))
     project_keys = Label.objects.filter(project=project).order_by("order", "key")
     label_counts = {key: labels.get(key, 0) for key in project_keys.values_list("key", flat=True)}
     label_counts.update({k: v for k, v in sorted(labels.items()) if k not in label_counts})

@@ -30,7 +30,7 @@ from ..agreement.units import CHAR, TOKEN
 from ..exports.cells import neutralise
 from ..highlight import Mark
 from ..models import Annotation, Article, ArticleAgreement, ArticleFactAgreement, Project
-from ..permissions import can_review, project_for
+from ..permissions import can_manage, can_review, project_for
 from ..services import agreement as service
 from ..services import fact_agreement as fact_service
 from ..services.overview import scores_against_gold
@@ -43,6 +43,7 @@ def _reviewer_project(request: HttpRequest, slug: str) -> Project:
     project, role = project_for(request.user, slug)
     if not can_review(role):
         raise PermissionDenied("Only reviewers and managers see agreement between editors.")
+    project.caller_role = role  # type: ignore[attr-defined]
     return project
 
 
@@ -239,6 +240,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         "units": ((TOKEN, "Tokens"), (CHAR, "Characters")),
         "definitions": agreement_report.DEFINITIONS,
         "fact_definitions": agreement_facts.DEFINITIONS,
+        "can_recompute": can_manage(project.caller_role),  # type: ignore[attr-defined]
     }
     status = 200
     if filters is not None:

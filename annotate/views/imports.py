@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from ..importing import Issue, human_bytes
-from ..models import Project, Role
+from ..models import Job, Project, Role
 from ..permissions import project_for
 from ..services.annotations import AnnotationError
 from ..services.assignment import project_editors
@@ -29,9 +29,11 @@ from ..services.importing import (
     InvalidImport,
     can_import,
     import_pasted,
-    import_upload,
     upload_limits,
 )
+from ..services.importing import import_articles as import_records
+from ..services.jobs import import_is_large, parse_import, start_import
+from .jobs import job_url
 
 MAX_SHOWN_ERRORS = 100
 UPLOAD_TYPES = ".txt,.jsonl,.ndjson,.json,text/plain,application/json,application/x-ndjson"
@@ -117,9 +119,19 @@ def _import_page(request: HttpRequest, project: Project, role: str) -> HttpRespo
             source = file.name
             if file.size > settings.MAX_UPLOAD_BYTES:
                 raise ImportTooLarge([_too_large_issue()])
-            result = import_upload(
-                project=project, data=file.read(), name=file.name, user=request.user, role=role
-            )
+            data = file.read()
+            records = parse_import(project=project, role=role, data=data, name=file.name)
+            if import_is_large(len(records)):
+                job = start_import(
+                    project=project,
+                    user=request.user,
+                    data=data,
+                    count=len(records),
+                    name=file.name,
+                    format="auto",
+                )
+                return redirect(job_url(job))
+            result = import_records(project=project, records=records, user=request.user)
         else:
             raise InvalidImport([Issue("paste an article or choose a file to upload")])
     except AnnotationError as exc:
@@ -158,6 +170,11 @@ def _page(
         "max_items": f"{limits.max_items:,}" if limits.max_items else "",
         "max_upload": human_bytes(settings.MAX_UPLOAD_BYTES),
         "editors": project_editors(project).count(),
+        "jobs": Job.objects.filter(project=project, kind=Job.Kind.IMPORT)
+        .visible_to(request.user, role)
+        .select_related("project")
+        .defer("payload", "result")[:5],
+        "sync_limit": f"{settings.IMPORT_SYNC_LIMIT:,}",
     }
     return render(request, "imports/import.html", context, status=status)
 

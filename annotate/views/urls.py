@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("annotate.views.suggestions")),
     path("", include("annotate.views.facts")),
     path("", include("annotate.views.imports")),
+    path("", include("annotate.views.jobs")),
     path("", include("annotate.views.history")),
     path("", include("annotate.views.review")),
     path("", include("annotate.views.agreement")),

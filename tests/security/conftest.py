@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from annotate.models import Annotation, Article, Label, Project, Relation, Role, Span
+from annotate.models import Annotation, Article, Job, Label, Project, Relation, Role, Span
 from annotate.services.annotations import gold_for
 from annotate.services.releases import create_release
 from annotate.services.review import accept_spans, set_final
@@ -156,6 +156,15 @@ def _side(slug: str) -> Side:
     relation_type = make_relation_type(
         project, "SAID_BY", ["CASUALTY"], ["SOURCE"], name=f"said {BREAKOUT}{ATTRIBUTE}"
     )
+    job = Job.objects.create(
+        project=project,
+        kind=Job.Kind.IMPORT,
+        started_by=manager,
+        state=Job.State.FAILED,
+        total=3,
+        params={"format": "jsonl", "name": f"{HOSTILE}.jsonl"},
+        error=f"Nothing was imported: {HOSTILE}",
+    )
     return Side(
         project=project,
         manager=manager,
@@ -167,7 +176,12 @@ def _side(slug: str) -> Side:
         editor_span=editor_span,
         other_span=other_span,
         gold_span=gold_span,
-        extra={"attribute": attribute, "relation_type": relation_type, "relation": relation},
+        extra={
+            "attribute": attribute,
+            "relation_type": relation_type,
+            "relation": relation,
+            "job": job,
+        },
     )
 
 

@@ -54,6 +54,11 @@ ROUTES: dict[str, dict[str, str]] = {
     "suggestion-accept-all": {"POST": EDITOR},
     "suggestion-reject": {"POST": EDITOR},
     "import-articles": {"GET": MANAGER, "POST": MANAGER},
+    # Background jobs (the side's job was started by its manager)
+    "project-jobs": {"GET": MANAGER},
+    "job": {"GET": MANAGER},
+    "agreement-recompute": {"POST": MANAGER},
+    "releases": {"GET": REVIEWER, "POST": REVIEWER},
     # History
     "annotation-history": {"GET": MEMBER},
     "annotation-diff": {"GET": MEMBER},
@@ -122,6 +127,9 @@ ROUTES: dict[str, dict[str, str]] = {
     "api-releases": {"GET": REVIEWER, "POST": REVIEWER},
     "api-release": {"GET": REVIEWER},
     "api-release-download": {"GET": REVIEWER},
+    "api-agreement-recompute": {"POST": MANAGER},
+    "api-jobs": {"GET": MANAGER},
+    "api-job": {"GET": MANAGER},
 }
 OPEN = {PUBLIC, LOGIN}
 RANK = {EDITOR: 0, MEMBER: 0, REVIEWER: 1, MANAGER: 2}
@@ -166,6 +174,8 @@ def url_for(name: str, side, *, span=None) -> str:
         kwargs["attribute_id"] = side.extra["attribute"].pk
     if "<int:relation_id>" in route:
         kwargs["relation_id"] = side.extra["relation"].pk
+    if "<int:job_id>" in route:
+        kwargs["job_id"] = side.extra["job"].pk
     if "<int:relation_type_id>" in route:
         kwargs["relation_type_id"] = side.extra["relation_type"].pk
     return reverse(name, kwargs=kwargs)

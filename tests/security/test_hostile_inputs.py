@@ -411,6 +411,20 @@ ROUTES: dict[str, list[Entry]] = {
                          "external_id": "port-1", "url": "https://example.org/p"},
               lambda s: {"slug": s.project.slug}),
     ],
+    # Background jobs
+    "project-jobs": [Entry("GET", "manager", "none", kwargs=lambda s: {"slug": s.project.slug})],
+    "job": [
+        Entry("GET", "manager", "none",
+              kwargs=lambda s: {"slug": s.project.slug, "job_id": s.extra["job"].pk}),
+    ],
+    "agreement-recompute": [
+        Entry("POST", "manager", "none", kwargs=lambda s: {"slug": s.project.slug}),
+    ],
+    "releases": [
+        Entry("GET", "reviewer", "none", kwargs=lambda s: {"slug": s.project.slug}),
+        Entry("POST", "reviewer", "form", (F("name", CAPPED), F("note", CAPPED)),
+              lambda s: {"name": "v2", "note": "n"}, lambda s: {"slug": s.project.slug}),
+    ],
     # History
     "annotation-history": [
         Entry("GET", "editor", "query", (F("version", INT, optional=True),),
@@ -734,6 +748,15 @@ ROUTES: dict[str, list[Entry]] = {
         Entry("POST", "reviewer", "json", (F("name", CAPPED), F("note", CAPPED)),
               lambda s: {"name": "v2", "note": "n"}, lambda s: {"slug": s.project.slug}),
     ],
+    "api-agreement-recompute": [
+        Entry("POST", "manager", "none", kwargs=lambda s: {"slug": s.project.slug}),
+    ],
+    "api-jobs": [
+        Entry("GET", "manager", "query",
+              (F("state", CHOICE, True), F("kind", CHOICE, True), *API_PAGING),
+              lambda s: {"state": "failed"}, lambda s: {"slug": s.project.slug}),
+    ],
+    "api-job": [Entry("GET", "manager", "none", kwargs=lambda s: {"job_id": s.extra["job"].pk})],
     "api-release": [
         Entry("GET", "reviewer", "none",
               kwargs=lambda s: {"slug": s.project.slug, "name": s.release}),

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from annotate.models import Role
+from annotate.models import Job, Role
 from annotate.services.releases import create_release
 from annotate.services.review import accept_agreed, set_final
 from tests.factories import make_annotation, make_article, make_member, make_project, make_user
@@ -67,6 +67,7 @@ def seeded(db, settings, request):
     accept_agreed(closed, manager, role=Role.MANAGER, min_editors=2, base_version=0)
     set_final(closed, manager, role=Role.MANAGER, final=True, base_version=1)
     create_release(project=project, name="v1", user=manager)
+    job = Job.objects.create(project=project, kind=Job.Kind.IMPORT, started_by=manager, total=2)
     return {
         "token": Token.objects.create(user=manager).key,
         "path": {
@@ -75,6 +76,7 @@ def seeded(db, settings, request):
             "username": editors[0].username,
             "number": 1,
             "name": "v1",
+            "job_id": job.pk,
         },
         "project": project,
         "manager": manager,
