@@ -272,6 +272,11 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     anonymous_review = StrictBooleanField(
         required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
     )
+    suggest_from_gold = StrictBooleanField(
+        required=False,
+        help_text="Offer editors the spans that final gold of the project marks, as "
+        "suggestions in the articles they open (default true).",
+    )
     labels = LabelSerializer(many=True)
     relation_types = RelationTypeSerializer(many=True, required=False, max_length=200)
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
@@ -288,6 +293,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "reviewable_after",
             "assignment_timeout_hours",
             "anonymous_review",
+            "suggest_from_gold",
             "labels",
             "relation_types",
             "role",
@@ -371,6 +377,11 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     anonymous_review = StrictBooleanField(
         required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
     )
+    suggest_from_gold = StrictBooleanField(
+        required=False,
+        help_text="Offer editors the spans that final gold of the project marks, as "
+        "suggestions in the articles they open (default true).",
+    )
     labels = LabelSchemaSerializer(
         many=True,
         required=False,
@@ -396,6 +407,7 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "reviewable_after",
             "assignment_timeout_hours",
             "anonymous_review",
+            "suggest_from_gold",
             "labels",
             "relation_types",
         ]

@@ -117,3 +117,22 @@ def test_the_schema_describes_the_endpoint():
     operation = schema["paths"]["/api/articles/{article_id}/suggestions/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"article_id", "model", "min_score"}
     assert set(operation["responses"]) >= {"200", "400", "404"}
+
+
+def test_managers_turn_gold_suggestions_off_and_on_through_the_api(project, manager, editor):
+    client = api(manager)
+    response = client.patch(
+        f"/api/projects/{project.slug}/", {"suggest_from_gold": False}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["suggest_from_gold"] is False
+    project.refresh_from_db()
+    assert project.suggest_from_gold is False
+    refused = api(editor).patch(
+        f"/api/projects/{project.slug}/", {"suggest_from_gold": True}, format="json"
+    )
+    assert_error(refused, 403)
+    assert_error(
+        client.patch(f"/api/projects/{project.slug}/", {"suggest_from_gold": "no"}, format="json"),
+        400,
+    )

@@ -180,7 +180,7 @@ class ProjectAdmin(admin.ModelAdmin):
             "Workflow",
             {"fields": ["reviewable_after", "assignment_timeout_hours", "anonymous_review"]},
         ),
-        ("Labelling page", {"fields": ["long_span_chars"]}),
+        ("Labelling page", {"fields": ["long_span_chars", "suggest_from_gold"]}),
         ("Guidelines", {"fields": ["guidelines", "guidelines_preview"]}),
     ]
     inlines = [LabelInline, RelationTypeInline, MembershipInline]

@@ -34,6 +34,7 @@ from ..permissions import can_manage, can_review, project_for
 from ..services import agreement as service
 from ..services import fact_agreement as fact_service
 from ..services.overview import scores_against_gold
+from ..services.suggestions import suggested_span_counts
 
 PAGE = "agreement/report.html"
 ARTICLE_PAGE = "agreement/article.html"
@@ -226,6 +227,12 @@ def _report(project: Project, filters: service.Filters, **overrides: object) -> 
     )
 
 
+def _suggested(project: Project) -> dict[str, object]:
+    """How many submitted spans started as suggestions, overall and per editor."""
+    total, editors = suggested_span_counts(project)
+    return {"total": total, "editors": list(editors.items())}
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -270,6 +277,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
                 for name, (title, _, _) in agreement_report.DEFINITIONS.items()
             ],
             gold_scores=scores_against_gold(project),
+            suggested=_suggested(project),
             has_facts=bool(result["relations"]["types"] or result["attributes"]),
         )
     else:
