@@ -20,6 +20,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("export_memory.py", [], ["--sizes", "100", "1000"]),
     ("conll_long_article.py", [], ["--counts", "2000", "4000"]),
     ("facts_save.py", ["--db", "sqlite"], ["--db", "sqlite", "--articles", "10"]),
+    ("search.py", [], ["--articles", "2000", "--repeat", "3"]),
 ]
 
 

@@ -12,6 +12,7 @@ from . import (
     jobs,
     projects,
     proposals,
+    search,
     suggestions,
 )
 
@@ -35,6 +36,7 @@ urlpatterns = [
     path("projects/<slug:slug>/articles/", articles.ArticleList.as_view(), name="api-articles"),
     path("projects/<slug:slug>/import/", articles.DatasetImport.as_view(), name="api-import"),
     path(A, articles.ArticleDetail.as_view(), name="api-article"),
+    path("projects/<slug:slug>/search/", search.ArticleSearch.as_view(), name="api-search"),
     path(A + "suggestions/", suggestions.SuggestionList.as_view(), name="api-suggestions"),
     # The caller's own annotation
     path(A + "annotation/", annotations.AnnotationDetail.as_view(), name="api-annotation"),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("annotate.views.home")),
     path("", include("annotate.views.styles")),
     path("", include("annotate.views.labelling")),
+    path("", include("annotate.views.every_occurrence")),
     path("", include("annotate.views.suggestions")),
     path("", include("annotate.views.facts")),
     path("", include("annotate.views.imports")),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("", include("annotate.views.agreement")),
     path("", include("annotate.views.workflow")),
     path("", include("annotate.views.schema")),
+    path("", include("annotate.views.search")),
 ]

@@ -54,6 +54,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "suggestion-accept-all": {"POST": EDITOR},
     "suggestion-reject": {"POST": EDITOR},
     "import-articles": {"GET": MANAGER, "POST": MANAGER},
+    "project-search": {"GET": MEMBER},
     # Background jobs (the side's job was started by its manager)
     "project-jobs": {"GET": MANAGER},
     "job": {"GET": MANAGER},
@@ -108,6 +109,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "api-articles": {"GET": MEMBER, "POST": MANAGER},
     "api-import": {"POST": MANAGER},
     "api-article": {"GET": MEMBER},
+    "api-search": {"GET": MEMBER},
     "api-suggestions": {"GET": MEMBER},
     "api-annotation": {"GET": MEMBER, "PUT": EDITOR},
     "api-versions": {"GET": MEMBER},

@@ -315,6 +315,10 @@ ROUTES: dict[str, list[Entry]] = {
               lambda s: {"after": str(s.article.pk)}, lambda s: {"slug": s.project.slug}),
     ],
     "article": [Entry("GET", "editor", "none", kwargs=_art)],
+    "project-search": [
+        Entry("GET", "editor", "query", (F("q", CAPPED), PAGE), lambda s: {"q": "Aleppo"},
+              lambda s: {"slug": s.project.slug}),
+    ],
     "span-add": [
         Entry("POST", "editor", "form",
               (F("start", INT), F("end", INT), F("label", CHOICE), F("quote", CHOICE),
@@ -657,6 +661,10 @@ ROUTES: dict[str, list[Entry]] = {
                F("0.meta", OBJECT),
                F("0.meta.k", JSON_VALUE), F("0", CHOICE)),
               lambda s: IMPORT_ARTICLE, lambda s: {"slug": s.project.slug}),
+    ],
+    "api-search": [
+        Entry("GET", "editor", "query", (F("q", CAPPED), *API_PAGING),
+              lambda s: {"q": "Aleppo"}, lambda s: {"slug": s.project.slug}),
     ],
     "api-import": [
         Entry("POST", "manager", "json",
