@@ -249,3 +249,12 @@ def test_the_page_says_when_there_are_too_many_to_rank(client_for, reviewer, pro
     make_article(project, "Aleppo two.")
     html = client_for(reviewer).get(f"/projects/{project.slug}/search/", {"q": "Aleppo"})
     assert "Too many to rank: the newest first." in html.content.decode()
+
+
+def test_hyphenated_names_and_runs_without_spaces(project, reviewer):
+    hyphen = make_article(project, "Mustafa al-Kadhemi spoke.", title="Kadhemi")
+    chinese = make_article(project, "我在北京工作。", title="Beijing")
+    for query in ("al-Kadhemi", '"al Kadhemi"', "Kadhemi"):
+        assert found(reviewer, Role.REVIEWER, query, project) == [hyphen.pk]
+    assert found(reviewer, Role.REVIEWER, "我在北京工作", project) == [chinese.pk]
+    assert found(reviewer, Role.REVIEWER, "北京", project) == []
