@@ -95,6 +95,13 @@ class Project(models.Model):
         blank=True,
         help_text="An HTTP endpoint asked for predictions when articles are imported; empty: none.",
     )
+    ml_backend_called_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the ML backend was last asked for predictions."
+    )
+    ml_backend_error = models.TextField(
+        blank=True,
+        help_text="What went wrong the last time the ML backend was asked; empty: it answered.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -287,6 +294,11 @@ class Assignment(models.Model):
         ordering = ["article", "editor__username"]
         constraints = [
             models.UniqueConstraint(fields=["article", "editor"], name="assignment_unique"),
+        ]
+        # An editor's queue in article order (the project page, "next article"), read a
+        # page at a time: an editor of a large project has thousands of assignments.
+        indexes = [
+            models.Index(fields=["editor", "article"], name="assignment_editor_article_idx")
         ]
 
     def __str__(self) -> str:

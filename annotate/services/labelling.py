@@ -246,14 +246,19 @@ def next_article_for(user, project: Project, after: int | None = None) -> Articl
     wrapping around to the start; `after` itself only if it is the last one left. Articles
     nobody started within the project's timeout go to other editors first."""
     workflow.release_stale_assignments(project)
-    open_ids = list(queue(user, project, "open").values_list("article_id", flat=True)[:10_000])
-    if not open_ids:
+    # Each step reads one row in article order (the editor's assignments by article id,
+    # assignment_editor_article_idx), never the whole queue: an editor may have 10,000.
+    open_ids = queue(user, project, "open").values_list("article_id", flat=True)
+    if after is None:
+        chosen = open_ids.first()
+    else:
+        chosen = open_ids.filter(article_id__gt=after).first()
+        if chosen is None:
+            chosen = open_ids.exclude(article_id=after).first()
+        if chosen is None and open_ids.filter(article_id=after).exists():
+            chosen = after
+    if chosen is None:
         return None
-    chosen = open_ids[0]
-    if after is not None:
-        later = [i for i in open_ids if i > after]
-        others = [i for i in open_ids if i != after]
-        chosen = later[0] if later else (others[0] if others else after)
     return Article.objects.filter(pk=chosen).first()
 
 
