@@ -297,9 +297,7 @@ class Assignment(models.Model):
         ]
         # An editor's queue in article order (the project page, "next article"), read a
         # page at a time: an editor of a large project has thousands of assignments.
-        indexes = [
-            models.Index(fields=["editor", "article"], name="assignment_editor_article_idx")
-        ]
+        indexes = [models.Index(fields=["editor", "article"], name="assignment_editor_article_idx")]
 
     def __str__(self) -> str:
         return f"{self.article} → {self.editor}"
