@@ -189,6 +189,30 @@ def parse_jsonl(
     """JSON Lines: one article object per line; blank lines are ignored. Errors name the
     line (counted from 1, blank lines included, as an editor shows them)."""
     result = ParseResult(format="jsonl")
+    seen: dict[str, Issue] = {}
+    items = 0
+    for number, obj in read_jsonl(data):
+        if isinstance(obj, Issue):
+            result.errors.append(obj)
+            continue
+        items += 1
+        if limits.max_items is not None and items > limits.max_items:
+            result.errors.append(_too_many(limits.max_items, line=number))
+            break
+        _take(result, obj, seen, Issue("", line=number), limits, noun="each line")
+        if progress is not None:
+            progress(1)
+    if not result.records and not result.errors:
+        result.errors.append(Issue("no articles found: the file is empty"))
+    return result
+
+
+def read_jsonl(data: bytes | str) -> Iterator[tuple[int, object]]:
+    """Each non-blank line of a JSON Lines upload as ``(line number, decoded value)``, or
+    ``(line number, Issue)`` when the line is not valid UTF-8 or not valid JSON (NaN and
+    Infinity included). Lines count from 1, blank ones included, as an editor shows them;
+    a leading byte order mark is ignored. Shared by every JSON Lines upload (articles,
+    predictions)."""
     if isinstance(data, bytes):
         # Not valid UTF-8: decoded line by line below, so that each bad line is named.
         with contextlib.suppress(UnicodeDecodeError):
@@ -198,41 +222,29 @@ def parse_jsonl(
         raw_lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     else:
         raw_lines = data.removeprefix("\ufeff").split("\n")
-    seen: dict[str, Issue] = {}
-    items = 0
     for number, raw in enumerate(raw_lines, start=1):
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 column = len(raw[: exc.start].decode("utf-8", "replace")) + 1
-                result.errors.append(
+                yield (
+                    number,
                     Issue(
                         f"not valid UTF-8 at column {column} (byte 0x{raw[exc.start]:02x}); "
                         "save the file as UTF-8 and try again",
                         line=number,
-                    )
+                    ),
                 )
                 continue
         else:
             line = raw
         if not line.strip():
             continue
-        items += 1
-        if limits.max_items is not None and items > limits.max_items:
-            result.errors.append(_too_many(limits.max_items, line=number))
-            break
         try:
-            obj = _loads(line)
+            yield number, _loads(line)
         except _Invalid as exc:
-            result.errors.append(Issue(str(exc), line=number))
-            continue
-        _take(result, obj, seen, Issue("", line=number), limits, noun="each line")
-        if progress is not None:
-            progress(1)
-    if not result.records and not result.errors:
-        result.errors.append(Issue("no articles found: the file is empty"))
-    return result
+            yield number, Issue(str(exc), line=number)
 
 
 def parse_json(

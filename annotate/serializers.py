@@ -44,6 +44,7 @@ from .services.annotations import (
     SpanInput,
     SpanRow,
 )
+from .services.ml_backend import url_problem
 from .services.projects import create_project
 from .services.schema import RelationTypeInput, replace_schema
 from .versioning import RelationKey, SpanKey, State, describe
@@ -242,6 +243,37 @@ def check_label_set(labels: list[dict], existing: list[Label] = ()) -> None:
         )
 
 
+class MLBackendURLField(serializers.CharField):
+    """A project's ML backend: an http(s) URL, or "" / null for none. Only managers read it
+    (null for others), since it may carry a token."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("max_length", 2000)
+        kwargs.setdefault(
+            "help_text",
+            "An HTTP endpoint asked for predictions when articles are imported (see the "
+            "README, ML backend); empty or null: none. Only managers read it; null for others.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Give a URL as a string, or null for none.")
+        value = super().to_internal_value(data)
+        problem = url_problem(value) if value else None
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+
 class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
     slug = StrictSlugField(max_length=80)
@@ -277,6 +309,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         help_text="Offer editors the spans that final gold of the project marks, as "
         "suggestions in the articles they open (default true).",
     )
+    ml_backend_url = MLBackendURLField()
     labels = LabelSerializer(many=True)
     relation_types = RelationTypeSerializer(many=True, required=False, max_length=200)
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
@@ -294,6 +327,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "assignment_timeout_hours",
             "anonymous_review",
             "suggest_from_gold",
+            "ml_backend_url",
             "labels",
             "relation_types",
             "role",
@@ -313,6 +347,12 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     def get_articles(self, project: Project) -> int:
         count = getattr(project, "article_count", None)
         return project.articles.count() if count is None else count
+
+    def to_representation(self, project: Project) -> dict:
+        data = super().to_representation(project)
+        if data.get("role") != Role.MANAGER:
+            data["ml_backend_url"] = None
+        return data
 
     def validate_slug(self, value: str) -> str:
         if Project.objects.filter(slug=value).exists():
@@ -382,6 +422,7 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         help_text="Offer editors the spans that final gold of the project marks, as "
         "suggestions in the articles they open (default true).",
     )
+    ml_backend_url = MLBackendURLField()
     labels = LabelSchemaSerializer(
         many=True,
         required=False,
@@ -408,6 +449,7 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "assignment_timeout_hours",
             "anonymous_review",
             "suggest_from_gold",
+            "ml_backend_url",
             "labels",
             "relation_types",
         ]
@@ -456,12 +498,25 @@ class ArticleInputSerializer(serializers.Serializer):
     meta = serializers.DictField(required=False)
 
 
+class BackendOutcomeSerializer(serializers.Serializer):
+    articles = serializers.IntegerField(help_text="Articles sent to the backend.")
+    created = serializers.IntegerField(help_text="Predicted spans stored.")
+    error = serializers.CharField(
+        allow_null=True, help_text="Why no (or not all) predictions were stored; null: none."
+    )
+
+
 class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     skipped = serializers.ListField(
         child=serializers.CharField(), help_text="External ids the project already had."
     )
     assigned = serializers.IntegerField(help_text="Assignments made for the new articles.")
+    predictions = BackendOutcomeSerializer(
+        required=False,
+        help_text="Only when the project names an ML backend: what it gave for the new "
+        "articles. The import stands whatever it answered.",
+    )
 
 
 STATUS_FIELDS = (

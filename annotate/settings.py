@@ -218,6 +218,13 @@ NUM_PROXIES = envint("NUM_PROXIES", 0)
 MAX_ARTICLE_CHARS = envint("MAX_ARTICLE_CHARS", 200_000)
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMPORT_ITEMS = envint("MAX_IMPORT_ITEMS", 20_000)
+# The ML backend a project may name (Project.ml_backend_url): asked for predictions after an
+# import commits, at most ML_BACKEND_TIMEOUT seconds in all, ML_BACKEND_BATCH articles per
+# request. Addresses inside the network (loopback, private, link-local) are refused unless
+# ML_BACKEND_ALLOW_PRIVATE=1: a manager must not make the server call its neighbours (SSRF).
+ML_BACKEND_TIMEOUT = envint("ML_BACKEND_TIMEOUT", 5)
+ML_BACKEND_BATCH = envint("ML_BACKEND_BATCH", 50)
+ML_BACKEND_ALLOW_PRIVATE = envbool("ML_BACKEND_ALLOW_PRIVATE")
 # Background jobs (imports past IMPORT_SYNC_LIMIT articles, agreement recomputes, releases
 # past RELEASE_SYNC_LIMIT final articles): TASKS_BACKEND=database queues them in the database
 # for `manage.py db_worker` processes; immediate runs them inline in the request (the demo,

@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..services.annotations import spans_for_annotations
 from ..services.assignment import assign_articles
+from ..services.ml_backend import url_problem
 from ..services.schema import attribute_usage
 from ..services.workflow import hand_over_orphans, remove_member, with_readiness
 from ..text import TextError, canonicalize
@@ -158,6 +159,23 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class ProjectForm(forms.ModelForm):
+    ml_backend_url = forms.URLField(
+        label="ML backend URL",
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        help_text=Project._meta.get_field("ml_backend_url").help_text,
+    )
+
+    def clean_ml_backend_url(self) -> str:
+        url = self.cleaned_data["ml_backend_url"]
+        problem = url_problem(url) if url else None
+        if problem:
+            raise ValidationError(problem)
+        return url
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = [
@@ -173,7 +191,13 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["editors_can_upload", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "guidelines_preview"]
+    readonly_fields = [
+        "created_at",
+        "guidelines_preview",
+        "ml_backend_called_at",
+        "ml_backend_error",
+    ]
+    form = ProjectForm
     fieldsets = [
         (None, {"fields": ["name", "slug", "overlap", "editors_can_upload", "created_at"]}),
         (
@@ -181,6 +205,10 @@ class ProjectAdmin(admin.ModelAdmin):
             {"fields": ["reviewable_after", "assignment_timeout_hours", "anonymous_review"]},
         ),
         ("Labelling page", {"fields": ["long_span_chars", "suggest_from_gold"]}),
+        (
+            "ML backend",
+            {"fields": ["ml_backend_url", "ml_backend_called_at", "ml_backend_error"]},
+        ),
         ("Guidelines", {"fields": ["guidelines", "guidelines_preview"]}),
     ]
     inlines = [LabelInline, RelationTypeInline, MembershipInline]

@@ -68,9 +68,11 @@ def check_params(request: Request, allowed: set[str] | frozenset[str]) -> None:
 
 def editor_articles(project: Project, user):
     """The editor's assigned articles, each with their own annotation's state."""
+    # Unordered subqueries: one row at most each, and the model's ordering would join the
+    # article, its project and the user into the subquery of every article.
     own = Annotation.objects.filter(
         article=OuterRef("pk"), annotator=user, kind=Annotation.Kind.EDITOR
-    )
+    ).order_by()
     final_gold = Annotation.objects.gold().filter(article=OuterRef("pk"), final=True)
     return (
         project.articles.filter(
@@ -102,7 +104,7 @@ def _count(query) -> Coalesce:
 
 def review_articles(project: Project):
     """Every article with where it stands: editors assigned and submitted, gold state."""
-    gold = Annotation.objects.gold().filter(article=OuterRef("pk"))
+    gold = Annotation.objects.gold().filter(article=OuterRef("pk")).order_by()
     return project.articles.annotate(
         editors_assigned=_count(Assignment.objects.filter(article=OuterRef("pk"))),
         editors_submitted=_count(Annotation.objects.submitted().filter(article=OuterRef("pk"))),
@@ -216,6 +218,8 @@ class ArticleList(ListModelMixin, GenericAPIView):
             return accepted(request, job)
         result = import_articles(project=self.project, records=records, user=request.user)
         data = {"created": result.created, "skipped": result.skipped, "assigned": result.assigned}
+        if result.predictions is not None:
+            data["predictions"] = result.predictions.as_dict()
         return Response(data, status=status.HTTP_201_CREATED)
 
 

@@ -10,6 +10,7 @@ from . import (
     errors,
     exports,
     jobs,
+    predictions,
     projects,
     proposals,
     search,
@@ -36,8 +37,8 @@ urlpatterns = [
     path("projects/<slug:slug>/articles/", articles.ArticleList.as_view(), name="api-articles"),
     path("projects/<slug:slug>/import/", articles.DatasetImport.as_view(), name="api-import"),
     path(A, articles.ArticleDetail.as_view(), name="api-article"),
-    path("projects/<slug:slug>/search/", search.ArticleSearch.as_view(), name="api-search"),
     path(A + "suggestions/", suggestions.SuggestionList.as_view(), name="api-suggestions"),
+    path("projects/<slug:slug>/search/", search.ArticleSearch.as_view(), name="api-search"),
     # The caller's own annotation
     path(A + "annotation/", annotations.AnnotationDetail.as_view(), name="api-annotation"),
     path(A + "annotation/versions/", annotations.VersionList.as_view(), name="api-versions"),
@@ -88,6 +89,13 @@ urlpatterns = [
         proposals.ProposeAttributes.as_view(),
         name="api-propose-attributes",
     ),
+    # Model predictions
+    path(
+        "projects/<slug:slug>/predictions/",
+        predictions.PredictionUpload.as_view(),
+        name="api-predictions",
+    ),
+    path("projects/<slug:slug>/models/", predictions.ModelList.as_view(), name="api-models"),
     path(
         "projects/<slug:slug>/agreement/recompute/",
         jobs.AgreementRecompute.as_view(),

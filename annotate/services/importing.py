@@ -30,6 +30,7 @@ from ..text import TextError, canonicalize
 from .annotations import AnnotationError, NotAllowed
 from .assignment import assign_articles
 from .bulk import insert_rows, max_params
+from .ml_backend import BackendOutcome, ask_backend
 
 ARTICLE_FIELDS = ("external_id", "title", "text", "sha256", "url", "published_at", "meta")
 
@@ -66,6 +67,7 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)  # external ids the project already had
     assigned: int = 0  # assignments made for the new articles
     article_ids: list[int] = field(default_factory=list)
+    predictions: BackendOutcome | None = None  # what the ML backend gave, if one is set
 
     def add(self, other: ImportResult) -> None:
         self.created += other.created
@@ -192,12 +194,20 @@ def import_articles(
             result = _insert(project, records, user, progress)
             if assign and result.article_ids:
                 result.assigned = assign_articles(project, result.article_ids, first=user, new=True)
+            if project.ml_backend_url and result.article_ids:
+                # After the commit, outside the lock: the backend's answer (or its failure)
+                # never undoes or holds up the articles, and is told with the result.
+                transaction.on_commit(lambda: _ask_backend(project, result))
     except IntegrityError:
         raise ImportConflict(
             "Another import added some of these articles at the same time; nothing was "
             "imported. Try again: articles already present will be skipped."
         )
     return result
+
+
+def _ask_backend(project: Project, result: ImportResult) -> None:
+    result.predictions = ask_backend(project, result.article_ids)
 
 
 def check_unique_ids(records: Sequence[ArticleRecord]) -> None:

@@ -34,6 +34,7 @@ from ..permissions import can_manage, can_review, project_for
 from ..services import agreement as service
 from ..services import fact_agreement as fact_service
 from ..services.overview import scores_against_gold
+from ..services.predictions import model_versions
 from ..services.suggestions import suggested_span_counts
 
 PAGE = "agreement/report.html"
@@ -278,6 +279,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             gold_scores=scores_against_gold(project),
             suggested=_suggested(project),
+            model_scores=model_versions(project),
             has_facts=bool(result["relations"]["types"] or result["attributes"]),
         )
     else:

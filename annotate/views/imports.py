@@ -194,12 +194,30 @@ def _report(request: HttpRequest, project: Project, result: ImportResult) -> Non
             f"Skipped {len(result.skipped)} already in the project (same external id): "
             f"{shown}{more}.",
         )
+    _report_backend(request, result)
     editors = project_editors(project).count()
     if result.created and editors < project.overlap:
         messages.warning(
             request,
             f"The project asks for {project.overlap} editors per article but has {editors}, "
             f"so the new articles have {editors} each for now.",
+        )
+
+
+def _report_backend(request: HttpRequest, result: ImportResult) -> None:
+    outcome = result.predictions
+    if outcome is None:
+        return
+    if outcome.error:
+        messages.warning(
+            request,
+            f"The articles are imported, but the ML backend gave no predictions: {outcome.error}.",
+        )
+    else:
+        messages.info(
+            request,
+            f"The ML backend predicted {outcome.created} span{'s' if outcome.created != 1 else ''} "
+            f"for {outcome.articles} article{'s' if outcome.articles != 1 else ''}.",
         )
 
 

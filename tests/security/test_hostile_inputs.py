@@ -33,6 +33,8 @@ from annotate.models import (
     Assignment,
     Label,
     Membership,
+    ModelVersion,
+    PredictedSpan,
     Project,
     Relation,
     Release,
@@ -625,9 +627,10 @@ ROUTES: dict[str, list[Entry]] = {
         Entry("GET", "editor", "none", kwargs=lambda s: {"slug": s.project.slug}),
         Entry("PATCH", "manager", "json",
               (F("name", CAPPED), F("guidelines", TEXT), F("overlap", INT),
-               F("editors_can_upload", BOOL)),
+               F("editors_can_upload", BOOL), F("ml_backend_url", CHOICE, optional=True)),
               lambda s: {"name": "Renamed", "guidelines": "g", "overlap": 2,
-                         "editors_can_upload": True},
+                         "editors_can_upload": True,
+                         "ml_backend_url": "https://ml.example.org/predict"},
               lambda s: {"slug": s.project.slug}),
     ],
     "api-labels": [
@@ -740,6 +743,19 @@ ROUTES: dict[str, list[Entry]] = {
         Entry("GET", "reviewer", "query", AGREEMENT, lambda s: {"unit": "token"},
               lambda s: {"slug": s.project.slug}),
     ],
+    # Predictions: one JSON Lines line for the open article.
+    "api-predictions": [
+        Entry("POST", "manager", "ndjson",
+              (F("id", NAME), F("model", CAPPED), F("spans", CHOICE), F("spans.0", CHOICE),
+               F("spans.0.start", INT), F("spans.0.end", INT), F("spans.0.label", CHOICE),
+               F("spans.0.score", CHOICE), F("spans.0.text", CHOICE), F("relations", CHOICE)),
+              lambda s: {"id": s.open_article.external_id, "model": "ner@1",
+                         "spans": [{"start": 0, "end": 6, "label": "ACTOR", "score": 0.5,
+                                    "text": "Rebels"}],
+                         "relations": []},
+              lambda s: {"slug": s.project.slug}),
+    ],
+    "api-models": [Entry("GET", "reviewer", "none", kwargs=lambda s: {"slug": s.project.slug})],
     "api-propose-attributes": [
         Entry("POST", "editor", "json", (F("label", CHOICE), F("text", CAPPED)),
               lambda s: {"label": "CASUALTY", "text": "six people were wounded"},
@@ -778,7 +794,18 @@ ROUTES: dict[str, list[Entry]] = {
 
 # --- calling a route ----------------------------------------------------------------------
 
-COUNTED = (Project, Label, Membership, Article, Assignment, Annotation, AnnotationVersion, Span)
+COUNTED = (
+    Project,
+    Label,
+    Membership,
+    Article,
+    Assignment,
+    Annotation,
+    AnnotationVersion,
+    Span,
+    ModelVersion,
+    PredictedSpan,
+)
 
 
 def row_counts() -> tuple[int, ...]:
@@ -836,9 +863,10 @@ def send(
         client = _api_client(side, entry.who)
     else:
         client = _client(world, side, entry.who)
-    if entry.body == "json":
+    if entry.body in ("json", "ndjson"):
         text = raw if raw is not None else json.dumps(values)
-        return client.generic(entry.method, url, text.encode(), content_type="application/json")
+        media = "application/json" if entry.body == "json" else "application/x-ndjson"
+        return client.generic(entry.method, url, text.encode(), content_type=media)
     if entry.body == "form":
         return client.generic(
             entry.method,
@@ -854,7 +882,7 @@ def send(
 def attack(world, side: Side, name: str, entry: Entry, target: Field, hostile: Hostile):
     """The response to the valid request with `target` replaced by `hostile`, or None when
     the value cannot be sent there (a list in a form)."""
-    if entry.body == "json":
+    if entry.body in ("json", "ndjson"):
         placeholder = _put(entry.base(side), target.name, SENTINEL)
         raw = json.dumps(placeholder).replace(json.dumps(SENTINEL), hostile.json)
         return send(world, side, name, entry, raw=raw)
@@ -867,9 +895,9 @@ def must_refuse(target: Field, hostile: Hostile, entry: Entry) -> bool:
     refused = set(MUST_REFUSE[target.kind])
     if target.optional:
         refused.discard("empty")
-    if entry.body == "json" and target.kind in (TEXT, CAPPED):
+    if entry.body in ("json", "ndjson") and target.kind in (TEXT, CAPPED):
         refused |= JSON_NUMBERS  # strict: a number is not a string
-    if entry.body == "json":
+    if entry.body in ("json", "ndjson"):
         refused |= {"1e309", "NaN"}  # not JSON (or not finite): the parser refuses them
     return hostile.name in refused
 

@@ -10,6 +10,7 @@ so CI sees the same examples every time; raise FUZZ_EXAMPLES locally for a longe
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -37,6 +38,14 @@ from annotate.services.review import accept_agreed, set_final
 from tests.factories import make_annotation, make_article, make_member, make_project, make_user
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _json_lines(context, value) -> bytes:
+    """JSON Lines bodies (the predictions upload): a generated object is one line."""
+    return json.dumps(value).encode()
+
+
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
