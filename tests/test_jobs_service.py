@@ -4,6 +4,7 @@ immediate task backend, so a job has run by the time it is started."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -272,3 +273,28 @@ def test_managers_see_every_job_and_others_only_their_own(project, manager, revi
     theirs = Job.objects.create(project=project, kind=Job.Kind.IMPORT, started_by=manager)
     assert set(Job.objects.visible_to(other_manager, "manager")) == {mine, theirs}
     assert list(Job.objects.visible_to(reviewer, "reviewer")) == [mine]
+
+
+# --- a worker that died ----------------------------------------------------------------------
+
+
+def test_a_job_left_running_by_a_dead_worker_is_failed_with_a_reason(project, manager):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    stalled = Job.objects.create(project=project, kind=Job.Kind.IMPORT, state="running")
+    recent = Job.objects.create(project=project, kind=Job.Kind.IMPORT, state="running")
+    queued = Job.objects.create(project=project, kind=Job.Kind.IMPORT)
+    Job.objects.filter(pk__in=[stalled.pk, queued.pk]).update(
+        updated_at=timezone.now() - timedelta(minutes=61)
+    )
+    out = io.StringIO()
+    call_command("fail_stalled_jobs", "--minutes", "60", stdout=out)
+    assert out.getvalue() == "1 stalled job marked failed.\n"
+    stalled.refresh_from_db()
+    assert stalled.state == "failed"
+    assert stalled.error.startswith("The worker running this job stopped: no progress for 60")
+    assert Job.objects.get(pk=recent.pk).state == "running"
+    assert Job.objects.get(pk=queued.pk).state == "queued"

@@ -212,3 +212,20 @@ def test_other_peoples_import_jobs_are_not_listed_to_an_uploading_editor(client_
     make_job(open_project, manager, params={"name": "secret.jsonl"})
     page = client_for(uploader).get(reverse("import-articles", args=[open_project.slug]))
     assert "secret.jsonl" not in page.content.decode()
+
+
+# --- the admin -------------------------------------------------------------------------------
+
+
+def test_the_admin_shows_jobs_read_only_without_their_upload(client_for, project, admin_user):
+    job = make_job(project, admin_user, state="failed", error="It stopped <b>here</b>.")
+    job.set_payload(b'{"external_id": "secret-upload"}')
+    job.save()
+    client = client_for(admin_user)
+    listed = client.get(reverse("admin:annotate_job_changelist"))
+    assert listed.status_code == 200
+    page = client.get(reverse("admin:annotate_job_change", args=[job.pk])).content.decode()
+    assert "It stopped &lt;b&gt;here&lt;/b&gt;." in page
+    assert "payload" not in page
+    assert client.post(reverse("admin:annotate_job_delete", args=[job.pk])).status_code == 403
+    assert Job.objects.filter(pk=job.pk).exists()

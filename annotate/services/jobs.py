@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -208,6 +209,23 @@ def _finish(job: Job, state: str, *, result: Any = None, error: str = "") -> Non
     if state == Job.State.SUCCEEDED and job.total is not None:
         fields["done"] = job.total
     Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def fail_stalled(*, minutes: int) -> int:
+    """Mark failed the jobs left running with no progress for `minutes` (their worker was
+    killed or its machine lost), saying so; returns how many. An import's committed batches
+    stay, as its progress says; importing the same file again completes it."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=minutes)
+    return Job.objects.filter(state=Job.State.RUNNING, updated_at__lt=cutoff).update(
+        state=Job.State.FAILED,
+        error=f"The worker running this job stopped: no progress for {minutes} minutes. "
+        "Anything it had committed stays (see the progress); start it again to finish.",
+        message="Failed.",
+        finished_at=now,
+        updated_at=now,
+        payload=None,
+    )
 
 
 def progress(job: Job, done: int, message: str) -> None:
