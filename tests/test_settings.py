@@ -221,3 +221,34 @@ def test_db_pool_and_persistent_connections_are_refused_together():
     )
     assert result.returncode != 0
     assert "DB_POOL=1 and DB_CONN_MAX_AGE" in result.stderr
+
+
+TASKS_BACKEND_OF = "settings.TASKS['default']['BACKEND']"
+
+
+def test_jobs_run_inline_without_postgresql_so_the_demo_needs_no_worker():
+    result = _settings_value(TASKS_BACKEND_OF, TASKS_BACKEND="")
+    assert result.stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend", (
+        result.stderr
+    )
+
+
+def test_jobs_are_queued_in_the_database_on_postgresql():
+    result = _settings_value(
+        TASKS_BACKEND_OF,
+        TASKS_BACKEND="",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/whatever",
+    )
+    assert result.stdout.strip() == "django_tasks_db.DatabaseBackend", result.stderr
+
+
+def test_tasks_backend_chooses_and_refuses_an_unknown_one():
+    chosen = _settings_value(
+        TASKS_BACKEND_OF,
+        TASKS_BACKEND="immediate",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/whatever",
+    )
+    assert chosen.stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend"
+    refused = _settings_value(TASKS_BACKEND_OF, TASKS_BACKEND="celery")
+    assert refused.returncode != 0
+    assert "TASKS_BACKEND must be one of database, immediate, got 'celery'" in refused.stderr
