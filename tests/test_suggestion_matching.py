@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 from annotate.assistance.matching import (
     Match,
     Phrase,
     PhraseIndex,
+    _no_space,
     ends_word,
     first_word,
     starts_word,
     tokenize,
+    word_bounds,
     words,
 )
 
@@ -30,6 +35,11 @@ def test_words_are_runs_of_letters_marks_and_numbers():
 def test_combining_marks_and_arabic_vowel_signs_stay_inside_words():
     assert words("Cafe\u0301 ok") == ("Cafe\u0301", "ok")
     assert words("بَغْدَاد مدينة") == ("بَغْدَاد", "مدينة")
+
+
+def test_a_mark_on_no_letter_is_not_a_word():
+    assert words("👍\u0301 ok -\u0301") == ("ok",)
+    assert words("\u0301a b") == ("\u0301a", "b")
 
 
 def test_each_character_of_a_script_without_spaces_is_a_word():
@@ -116,3 +126,34 @@ def test_many_phrases_that_cannot_occur_do_not_get_in_the_way():
     index = PhraseIndex([*phrases, Phrase("Aleppo", "LOCATION")])
     assert index.size == 50_001
     assert index.find("Rebels shelled Aleppo.") == [Match(15, 21, "Aleppo", "LOCATION")]
+
+
+def test_word_bounds_follow_their_definition_character_by_character():
+    """The regular expression gives the words the definition gives: runs of letters, marks
+    and numbers that hold a letter or number, each no-space-script character on its own."""
+
+    def by_definition(text: str) -> list[tuple[int, int]]:
+        runs, start = [], -1
+        for i, ch in enumerate(text):
+            if unicodedata.category(ch)[0] in "LMN":
+                if _no_space(ch):
+                    if start >= 0:
+                        runs.append((start, i))
+                    runs.append((i, i + 1))
+                    start = -1
+                elif start < 0:
+                    start = i
+            elif start >= 0:
+                runs.append((start, i))
+                start = -1
+        if start >= 0:
+            runs.append((start, len(text)))
+        return [
+            (s, e) for s, e in runs if any(unicodedata.category(c)[0] in "LN" for c in text[s:e])
+        ]
+
+    alphabet = "ab \u0301\u064e-'_.9١北京ไทย👍🏽é\U0001d165"
+    rng = random.Random(15)
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert word_bounds(text) == by_definition(text), repr(text)

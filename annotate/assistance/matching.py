@@ -15,9 +15,12 @@ page's word snapping draws them: a hyphen or an apostrophe between letters is in
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..offsets import POSSESSIVE_ENDINGS, WORD_JOINERS, is_cluster_boundary
 
@@ -48,47 +51,82 @@ def _word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     start: int
     end: int
 
 
+_ALNUM = re.compile(r"[^\W_]+")  # letters and numbers (str.isalnum), in C
+_NO_SPACE_RE = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _NO_SPACE) + "]")
+
+
+def _is_mark(ch: str) -> bool:
+    # Combining marks start at U+0300: spaces and ASCII punctuation need no lookup.
+    return ch >= "\u0300" and unicodedata.category(ch)[0] == "M"
+
+
 def tokenize(text: str) -> list[Token]:
-    """The words of `text` with their code-point offsets: maximal runs of letters, marks
-    (combining accents, Arabic vowel signs) and numbers; a character of a script written
-    without spaces (Chinese, Japanese, Thai...) is a word by itself. Everything else
-    (spaces, punctuation, hyphens, emoji) separates words."""
-    tokens: list[Token] = []
-    start = -1
-    for i, ch in enumerate(text):
-        if _word_char(ch):
-            if _no_space(ch):
-                if start >= 0:
-                    tokens.append(Token(text[start:i], start, i))
-                    start = -1
-                tokens.append(Token(ch, i, i + 1))
-            elif start < 0:
-                start = i
-        elif start >= 0:
-            tokens.append(Token(text[start:i], start, i))
-            start = -1
-    if start >= 0:
-        tokens.append(Token(text[start:], start, len(text)))
-    return tokens
+    """The words of `text` with their code-point offsets (see `word_bounds`)."""
+    return [Token(text[s:e], s, e) for s, e in word_bounds(text)]
+
+
+def word_bounds(text: str) -> list[tuple[int, int]]:
+    """Where the words of `text` are, as (start, end) code-point offsets. A word is a
+    maximal run of letters and numbers with the marks on them (combining accents, Arabic
+    vowel signs); a character of a script written without spaces (Chinese, Japanese,
+    Thai...) is a word by itself. Everything else (spaces, punctuation, hyphens, emoji, a
+    mark on none of these) separates words. The runs are found by one regular expression."""
+    bounds: list[tuple[int, int]] = []
+    for m in _word_runs().finditer(text):
+        s, e = m.span()
+        if _is_mark(text[s]) and not _ALNUM.search(text, s, e):
+            continue  # marks on no letter or number
+        bounds.append((s, e))
+    if not _NO_SPACE_RE.search(text):
+        return bounds
+    split: list[tuple[int, int]] = []
+    for s, e in bounds:
+        start = s
+        for i in range(s, e):  # each character of a no-space script is a word
+            if _no_space(text[i]):
+                if _ALNUM.search(text, start, i):
+                    split.append((start, i))
+                split.append((i, i + 1))
+                start = i + 1
+        if _ALNUM.search(text, start, e):
+            split.append((start, e))
+    return split
+
+
+@functools.cache
+def _word_runs() -> re.Pattern[str]:
+    """Runs of letters, numbers and marks. The marks' character class is made once per
+    process from the Unicode database (the planes where combining marks are)."""
+    ranges: list[tuple[int, int]] = []
+    for lo, hi in ((0x0300, 0xFFFF), (0x10000, 0x1FFFF), (0xE0100, 0xE01EF)):
+        start = None
+        for cp in range(lo, hi + 2):
+            mark = cp <= hi and unicodedata.category(chr(cp))[0] == "M"
+            if mark and start is None:
+                start = cp
+            elif not mark and start is not None:
+                ranges.append((start, cp - 1))
+                start = None
+    marks = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(rf"(?:[^\W_]|[{marks}])+")
 
 
 def words(text: str) -> tuple[str, ...]:
-    """The words of `text` (see `tokenize`)."""
-    return tuple(t.text for t in tokenize(text))
+    """The words of `text` (see `word_bounds`)."""
+    return tuple(text[s:e] for s, e in word_bounds(text))
 
 
 def first_word(text: str) -> str | None:
     """The first word of a phrase: what an index looks phrases up by; None for a phrase
     without any word (nothing to match on)."""
-    for token in tokenize(text):
-        return token.text
+    for s, e in word_bounds(text):
+        return text[s:e]
     return None
 
 
@@ -125,31 +163,34 @@ class PhraseIndex:
         self._root: dict = {}
         self.size = 0
         for phrase in phrases:
-            tokens = tokenize(phrase.text)
-            if not tokens:
+            bounds = word_bounds(phrase.text)
+            if not bounds:
                 continue
             node = self._root
-            for token in tokens:
-                node = node.setdefault(token.text, {})
-            entry = _Entry(phrase, tokens[0].start, len(phrase.text) - tokens[-1].end)
+            for s, e in bounds:
+                node = node.setdefault(phrase.text[s:e], {})
+            entry = _Entry(phrase, bounds[0][0], len(phrase.text) - bounds[-1][1])
             node.setdefault(_END, []).append(entry)
             self.size += 1
 
-    def find(self, text: str, tokens: list[Token] | None = None) -> list[Match]:
+    def find(self, text: str, bounds: list[tuple[int, int]] | None = None) -> list[Match]:
         """Every place where a phrase occurs in `text` exactly and on whole words, in text
-        order (overlapping and nested matches included; one match per place and label)."""
-        tokens = tokenize(text) if tokens is None else tokens
+        order (overlapping and nested matches included; one match per place and label).
+        `bounds`: the text's `word_bounds`, if the caller has them already."""
+        bounds = word_bounds(text) if bounds is None else bounds
+        words = [text[s:e] for s, e in bounds]
+        root = self._root
         found: dict[tuple[int, int, str], Match] = {}
-        for i in range(len(tokens)):
-            node = self._root.get(tokens[i].text)
+        for i, word in enumerate(words):
+            node = root.get(word)
             j = i
             while node is not None:
                 for entry in node.get(_END, ()):
-                    match = _check(text, tokens[i].start, tokens[j].end, entry)
+                    match = _check(text, bounds[i][0], bounds[j][1], entry)
                     if match is not None:
                         found.setdefault((match.start, match.end, match.label), match)
                 j += 1
-                node = node.get(tokens[j].text) if j < len(tokens) else None
+                node = node.get(words[j]) if j < len(words) else None
         return sorted(found.values(), key=lambda m: (m.start, m.end, m.label))
 
 

@@ -268,7 +268,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="goldphrase",
-            index=models.Index(fields=["project", "first_word"], name="gold_phrase_word_idx"),
+            index=models.Index(fields=["first_word", "project"], name="gold_phrase_word_idx"),
         ),
         migrations.CreateModel(
             name="SuggestionRejection",

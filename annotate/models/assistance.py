@@ -123,7 +123,7 @@ class GoldPhrase(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "text", "label"], name="gold_phrase_unique")
         ]
-        indexes = [models.Index(fields=["project", "first_word"], name="gold_phrase_word_idx")]
+        indexes = [models.Index(fields=["first_word", "project"], name="gold_phrase_word_idx")]
 
     def __str__(self) -> str:
         return f"{self.text!r} as {self.label_id} ×{self.count}"

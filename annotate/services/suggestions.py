@@ -21,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 
-from ..assistance.matching import Match, Phrase, PhraseIndex, first_word, tokenize
+from ..assistance.matching import Match, Phrase, PhraseIndex, first_word, word_bounds
 from ..models import Annotation, Article, Label, Project, Role, Span
 from ..models.assistance import GoldPhrase, ModelVersion, PredictedSpan, SuggestionRejection
 from ..versioning import SpanKey
@@ -169,17 +169,26 @@ def gold_matches(article: Article) -> list[Match]:
     """Where the article says, on whole words, what final gold of its project marks: only
     the phrases whose first word the article has are loaded."""
     text = article.text
-    tokens = tokenize(text)
-    words = sorted({t.text for t in tokens if len(t.text) <= MAX_WORD_CHARS})
+    bounds = word_bounds(text)
+    words = sorted({text[s:e] for s, e in bounds if e - s <= MAX_WORD_CHARS})
+    phrases = phrases_starting_with(article.project_id, words)
+    return PhraseIndex(phrases).find(text, bounds) if phrases else []
+
+
+def phrases_starting_with(project_id: int, words: Sequence[str]) -> list[Phrase]:
+    """The project's gold phrases whose first word is one of `words`."""
+    # The project as an expression ("project_id + 0"), so that no database picks the unique
+    # index (project, text, label) and scans every phrase of the project: the index on
+    # (first_word, project) finds only the phrases the article can hold.
+    in_project = GoldPhrase.objects.alias(project_number=F("project_id") + 0).filter(
+        project_number=project_id
+    )
     phrases: list[Phrase] = []
     for i in range(0, len(words), WORDS_PER_QUERY):
-        rows = GoldPhrase.objects.filter(
-            project_id=article.project_id, first_word__in=words[i : i + WORDS_PER_QUERY]
-        ).values_list("text", "label__key")
+        chunk = words[i : i + WORDS_PER_QUERY]
+        rows = in_project.filter(first_word__in=chunk).order_by().values_list("text", "label__key")
         phrases.extend(Phrase(t, label) for t, label in rows)
-    if not phrases:
-        return []
-    return PhraseIndex(phrases).find(text, tokens)
+    return phrases
 
 
 def choose_model(article: Article, name: str | None) -> ModelVersion | None:
