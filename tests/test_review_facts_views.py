@@ -183,6 +183,20 @@ def test_admin_shows_the_gold_figures_with_values_and_linked_spans(
     assert "<td>SAID_BY → SANA</td>" in html
 
 
+def test_admin_article_page_shows_every_annotations_figures_gold_first(
+    article, rita, editor, admin_user, client_for
+):
+    accept_all(rita, article, editor, facts="edith")
+    body = client_for(admin_user).get(reverse("admin:annotate_article_change", args=[article.pk]))
+    html = body.content.decode()
+    gold_at = html.index('<h3 class="figures-of">')
+    assert ">Gold</a> <span class=\"muted\">open for review · v" in html[gold_at:]
+    assert html.count('<table class="figures">') >= 2  # the gold's and the editors'
+    assert "<td>6 people were wounded</td><td>bound: exact · low: 6</td>" in html
+    facts = html[gold_at:]
+    assert facts.index(">Gold</a>") < facts.index(">edith</a>")
+
+
 # --- The gold's API, history, diff and restore cover the adjudicated facts ------------------
 
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Length
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ..highlight import marks_from_spans
@@ -36,6 +36,7 @@ from ..services.ml_backend import url_problem
 from ..services.schema import attribute_usage
 from ..services.workflow import hand_over_orphans, remove_member, with_readiness
 from ..text import TextError, canonicalize
+from .annotations import figures_table
 from .common import (
     AdminMedia,
     IdFilter,
@@ -469,6 +470,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": main}),
             ("Annotations", {"fields": ["annotated_text"]}),
+            ("Facts", {"fields": ["facts"]}),
             ("Text", {"fields": ["text", "sha256"], "classes": text_classes}),
             ("More", {"fields": ["meta", "created_by", "created_at"], "classes": ["collapse"]}),
         ]
@@ -476,7 +478,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        fixed = ["project", "sha256", "created_by", "created_at", "annotated_text"]
+        fixed = ["project", "sha256", "created_by", "created_at", "annotated_text", "facts"]
         # Offsets index the text: once anything points into it, it cannot change.
         return [*fixed, "text"] if obj.is_annotated() else fixed
 
@@ -543,6 +545,31 @@ class ArticleAdmin(admin.ModelAdmin):
             {"text": obj.text, "views": views, "labels": list(obj.project.labels.all())},
         )
 
+    @admin.display(description="figures")
+    def facts(self, obj: Article) -> SafeString | str:
+        """Each annotation's figures with their values and linked spans (the gold first),
+        read-only like the spans."""
+        tables = [
+            (
+                "Gold" if a.is_gold else a.annotator.username,
+                _state(a),
+                reverse("admin:annotate_annotation_change", args=[a.pk]),
+                figures_table(a),
+            )
+            for a in sorted(
+                obj.annotations.filter(version__gt=0).select_related("annotator", "article"),
+                key=lambda a: (not a.is_gold, a.annotator.username if a.annotator_id else ""),
+            )
+        ]
+        tables = [t for t in tables if t[3] != "—"]
+        if not tables:
+            return "—"
+        return format_html_join(
+            "",
+            '<h3 class="figures-of"><a href="{2}">{0}</a> <span class="muted">{1}</span></h3>{3}',
+            tables,
+        )
+
     @admin.action(description="Assign to editors (up to the project's overlap)")
     def assign_to_editors(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         made = 0
@@ -561,11 +588,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 def _state(annotation: Annotation) -> str:
-    if annotation.is_gold:
-        state = "final" if annotation.final else "in progress"
-    else:
-        state = annotation.get_status_display().lower()
-    return f"{state} · v{annotation.version}"
+    return f"{annotation.state_label.lower()} · v{annotation.version}"
 
 
 @admin.register(Assignment)
