@@ -80,7 +80,11 @@ def _own_annotation(field: str) -> Subquery:
             article_id=OuterRef("article_id"),
             annotator_id=OuterRef("editor_id"),
             kind=Annotation.Kind.EDITOR,
-        ).values(field)[:1]
+        )
+        # No ordering: at most one row matches, and the model's ordering would join the
+        # article, its project and the user into every row's subquery.
+        .order_by()
+        .values(field)[:1]
     )
 
 

@@ -106,7 +106,9 @@ def ready_articles(project: Project) -> QuerySet[Article]:
 
 
 def _with_gold(articles: QuerySet[Article]) -> QuerySet[Article]:
-    gold = Annotation.objects.gold().filter(article=OuterRef("pk"))
+    # Unordered: one gold per article, and the model's ordering would join three tables into
+    # the subquery of every article.
+    gold = Annotation.objects.gold().filter(article=OuterRef("pk")).order_by()
     return articles.annotate(
         gold_version=Coalesce(
             Subquery(gold.values("version")[:1]), Value(0), output_field=IntegerField()

@@ -136,11 +136,13 @@ def missing_editors(article_ids: Iterable[int] | QuerySet) -> dict[int, list[Mis
     status = Subquery(
         Annotation.objects.editors()
         .filter(article=OuterRef("article"), annotator=OuterRef("editor"))
+        .order_by()  # one row at most; the model's ordering would add joins
         .values("status")[:1]
     )
     version = Subquery(
         Annotation.objects.editors()
         .filter(article=OuterRef("article"), annotator=OuterRef("editor"))
+        .order_by()
         .values("version")[:1]
     )
     rows = (
