@@ -74,12 +74,23 @@ def insert_rows(
     # (position, field) of the values that go through their field
     convert = [(n, field) for n, field in enumerate(columns) if not _is_plain(field)]
     prepared: list[tuple] = []
+    empties: dict[tuple[int, type], object] = {}
     for row in rows:
         if convert:
             row = list(row)
             for n, field in convert:
-                if row[n] is not None:
-                    row[n] = field.get_db_prep_save(row[n], connection)
+                value = row[n]
+                if value is None:
+                    continue
+                if not value and isinstance(value, (dict, list)):
+                    # Most rows' JSON is empty (an article's meta, a span's attributes):
+                    # converted once, not once per row.
+                    key = (n, type(value))
+                    if key not in empties:
+                        empties[key] = field.get_db_prep_save(value, connection)
+                    row[n] = empties[key]
+                else:
+                    row[n] = field.get_db_prep_save(value, connection)
         prepared.append((*row, *extra))
     names = [field.column for field in (*columns, *constants)]
     if connection.vendor == "postgresql":
