@@ -147,6 +147,14 @@ def test_the_page_without_a_query_shows_the_form(client_for, editor, project):
     assert 'name="q"' in response.content.decode()
 
 
+def test_a_search_that_finds_nothing_says_so(client_for, reviewer, project, articles):
+    response = client_for(reviewer).get(f"/projects/{project.slug}/search/", {"q": "Mosul"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "0 articles found" in html
+    assert "No article matches “Mosul”." in html
+
+
 def test_a_query_with_nothing_to_look_for_says_so(client_for, editor, project):
     response = client_for(editor).get(f"/projects/{project.slug}/search/", {"q": '"*"'})
     assert response.status_code == 400
