@@ -20,9 +20,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotate.assistance.predictions import PredictedSpanInput, PredictionLine
 from annotate.models import Annotation, Article, Role
 from annotate.services import exporting
 from annotate.services.annotations import SpanInput, annotation_for, save_annotation
+from annotate.services.predictions import save_predictions
 from annotate.services.releases import create_release
 from annotate.services.review import accept_agreed, set_final
 
@@ -104,6 +106,15 @@ def build(prefix: str, size: Size) -> World:
     accept_agreed(target, reviewer, role=Role.REVIEWER, min_editors=2, base_version=0)
     for n in range(size.releases):
         create_release(project=project, name=f"v{n}", user=manager)
+    # Predictions of one model version per release, on every article (some with final gold).
+    lines = [
+        PredictionLine(
+            n, article.external_id, f"ner@{v}", [PredictedSpanInput(*s.key) for s in spans]
+        )
+        for v in range(size.releases)
+        for n, article in enumerate(articles)
+    ]
+    save_predictions(project=project, lines=lines)
     return World(project, manager, reviewer, editors, target, articles)
 
 
@@ -215,6 +226,7 @@ ENDPOINTS = {
     "releases": endpoint("reviewer", api_url("/api/projects/{slug}/releases/")),
     "release": endpoint("reviewer", api_url("/api/projects/{slug}/releases/v0/")),
     "agreement": endpoint("reviewer", api_url("/api/projects/{slug}/agreement/")),
+    "models": endpoint("reviewer", api_url("/api/projects/{slug}/models/")),
     "export jsonl (gold)": endpoint("reviewer", api_url("/api/projects/{slug}/export/")),
     "export conll (editors)": endpoint(
         "reviewer", api_url("/api/projects/{slug}/export/?format=conll&source=editors")
