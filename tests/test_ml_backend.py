@@ -365,3 +365,16 @@ def test_the_admin_lists_model_versions_and_predictions_read_only(client_for, ad
     spans = client.get("/admin/annotate/predictedspan/").content.decode()
     assert "Hezbollah" in spans
     assert client.get("/admin/annotate/predictedspan/add/").status_code == 403
+
+
+def test_a_project_is_created_with_its_backend_url(manager):
+    body = {
+        "slug": "with-ml",
+        "name": "With ML",
+        "labels": [{"key": "ACTOR", "name": "Actor", "color": "#ffd966", "hotkey": "1"}],
+        "ml_backend_url": "https://ml.example.org/predict",
+    }
+    response = api(manager).post("/api/projects/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["ml_backend_url"] == "https://ml.example.org/predict"
+    assert Project.objects.get(slug="with-ml").ml_backend_url == "https://ml.example.org/predict"
