@@ -378,3 +378,19 @@ def test_a_project_is_created_with_its_backend_url(manager):
     assert response.status_code == 201, response.content
     assert response.json()["ml_backend_url"] == "https://ml.example.org/predict"
     assert Project.objects.get(slug="with-ml").ml_backend_url == "https://ml.example.org/predict"
+
+
+def test_the_import_page_shows_managers_the_backends_last_answer(
+    client_for, project, manager, editor
+):
+    Project.objects.filter(pk=project.pk).update(
+        ml_backend_url="https://ml.example.org/predict",
+        ml_backend_called_at="2026-12-01T10:00:00Z",
+        ml_backend_error="the backend answered HTTP 500 <b>",
+    )
+    url = reverse("import-articles", args=[project.slug])
+    text = client_for(manager).get(url).content.decode()
+    assert "it was last asked 2026-12-01 10:00 UTC and gave no predictions: the backend " in text
+    assert "HTTP 500 &lt;b&gt;" in text
+    Project.objects.filter(pk=project.pk).update(editors_can_upload=True)
+    assert "ml-backend-status" not in client_for(editor).get(url).content.decode()
