@@ -21,6 +21,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("conll_long_article.py", [], ["--counts", "2000", "4000"]),
     ("facts_save.py", ["--db", "sqlite"], ["--db", "sqlite", "--articles", "10"]),
     ("search.py", [], ["--articles", "2000", "--repeat", "3"]),
+    ("suggestions.py", [], ["--db", "sqlite", "--gold-spans", "10000", "--repeat", "5"]),
 ]
 
 
