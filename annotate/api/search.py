@@ -58,6 +58,7 @@ class ArticleSearch(GenericAPIView):
         parameters=[
             OpenApiParameter("q", str, required=True, description="What to look for."),
         ],
+        responses=SearchHitSerializer(many=True),  # paginated: count, next, previous, results
     )
     def get(self, request: Request, slug: str) -> Response:
         check_params(request, {"q"})
