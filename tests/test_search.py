@@ -266,3 +266,14 @@ def test_hyphenated_names_and_runs_without_spaces(project, reviewer):
         assert found(reviewer, Role.REVIEWER, query, project) == [hyphen.pk]
     assert found(reviewer, Role.REVIEWER, "我在北京工作", project) == [chinese.pk]
     assert found(reviewer, Role.REVIEWER, "北京", project) == []
+
+
+def test_the_schema_describes_a_paginated_list_of_hits(client_for, editor):
+    schema = client_for(editor).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/projects/{slug}/search/"]["get"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/PaginatedSearchHitList"}
+    hit = schema["components"]["schemas"]["SearchHit"]
+    assert set(hit["required"]) == {"id", "external_id", "title", "snippet"}
+    assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}
+    assert any(p["name"] == "q" and p["required"] for p in operation["parameters"])
