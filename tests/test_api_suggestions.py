@@ -136,3 +136,21 @@ def test_managers_turn_gold_suggestions_off_and_on_through_the_api(project, mana
         client.patch(f"/api/projects/{project.slug}/", {"suggest_from_gold": "no"}, format="json"),
         400,
     )
+
+
+def test_a_dataset_imported_as_final_gold_feeds_the_suggestions(project, manager, editor):
+    article = make_article(project, "Talks in Mosul went on.", editors=[editor])
+    dataset = [
+        {
+            "id": "ds-1",
+            "text": "Fighting near Mosul.",
+            "final": True,
+            "spans": [{"start": 14, "end": 19, "label": "LOCATION"}],
+        }
+    ]
+    response = api(manager).post(f"/api/projects/{project.slug}/import/", dataset, format="json")
+    assert response.status_code == 201, response.content
+    found = api(editor).get(url(article)).json()["suggestions"]
+    assert found == [
+        {"start": 9, "end": 14, "label": "LOCATION", "text": "Mosul", "origin": "gold"}
+    ]
