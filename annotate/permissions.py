@@ -36,7 +36,8 @@ def job_for(user, job_id: int) -> tuple[Job, str]:
     :func:`can_see_job`."""
     job = None
     if job_id < 2**63:  # larger ids cannot exist (and SQLite would overflow on them)
-        job = Job.objects.select_related("project", "started_by").filter(pk=job_id).first()
+        jobs = Job.objects.select_related("project", "started_by").defer("payload")
+        job = jobs.filter(pk=job_id).first()
     role = job.project.role_of(user) if job else None
     if job is None or role is None:
         raise Http404("No such job.")

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from annotate.models import Article, Release, Role
+from annotate.models import Article, Job, Release, Role
 from annotate.services import jobs
 
 from .factories import make_member, make_project, make_user
@@ -103,7 +103,7 @@ def test_a_worker_process_runs_queued_jobs_to_success_and_failure():
     assert imported.state == "succeeded", imported.error
     assert imported.result == {"created": 7, "skipped": [], "skipped_count": 0, "assigned": 14}
     assert (imported.done, imported.total) == (7, 7)
-    assert imported.payload is None
+    assert Job.objects.get(pk=imported.pk).payload is None
     assert Article.objects.filter(project=project, external_id__startswith="w").count() == 7
 
     assert first.state == "succeeded"

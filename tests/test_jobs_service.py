@@ -52,7 +52,7 @@ def test_an_import_job_imports_every_article_and_reports_what_it_did(project, ma
 
 def test_a_finished_job_no_longer_keeps_its_upload(project, manager):
     job = start_import(project, manager, upload("a1"))
-    assert job.payload is None
+    assert Job.objects.get(pk=job.pk).payload is None
 
 
 @override_settings(IMPORT_JOB_BATCH=2)

@@ -158,8 +158,23 @@ def _enqueue(job: Job) -> Job:
 
     result = run_job.enqueue(job.pk)
     Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
-    job.refresh_from_db()
+    # Not the upload again: only what the job's run may have changed.
+    job.refresh_from_db(fields=REFRESHED)
     return job
+
+
+REFRESHED = [
+    "state",
+    "done",
+    "total",
+    "message",
+    "result",
+    "error",
+    "task_id",
+    "started_at",
+    "finished_at",
+    "updated_at",
+]
 
 
 # --- Running ---------------------------------------------------------------------------------
