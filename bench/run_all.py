@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("facts_save.py", ["--db", "sqlite"], ["--db", "sqlite", "--articles", "10"]),
     ("search.py", [], ["--articles", "2000", "--repeat", "3"]),
     ("suggestions.py", [], ["--db", "sqlite", "--gold-spans", "10000", "--repeat", "5"]),
+    ("predictions.py", [], ["--db", "sqlite", "--articles", "500"]),
 ]
 
 
