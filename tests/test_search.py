@@ -278,3 +278,14 @@ def test_the_schema_describes_a_paginated_list_of_hits(client_for, editor):
     assert set(hit["required"]) == {"id", "external_id", "title", "snippet"}
     assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}
     assert any(p["name"] == "q" and p["required"] for p in operation["parameters"])
+
+
+@pytest.mark.parametrize("others", [0, 5])
+def test_an_editors_count_is_the_same_however_it_is_counted(project, editor, others):
+    # With many matching articles outside the queue, SQLite counts through the queue instead.
+    mine = [make_article(project, f"Aleppo {n}", editors=[editor]) for n in range(2)]
+    for n in range(others):
+        make_article(project, f"Aleppo elsewhere {n}")
+    results = search_articles(project=project, user=editor, role=Role.EDITOR, text="Aleppo")
+    assert len(results) == 2
+    assert sorted(hit.id for hit in results[0:20]) == sorted(a.pk for a in mine)
