@@ -43,6 +43,7 @@ from .models import (
     AttributeDefinition,
     Label,
     Membership,
+    ModelVersion,
     Project,
     RelationType,
     Role,
@@ -51,6 +52,7 @@ from .services import schema
 from .services.annotations import SpanInput, annotation_for, gold_for, save_annotation
 from .services.assignment import assign_articles
 from .services.importing import import_articles, parse_upload
+from .services.predictions import upload_predictions
 from .text import canonicalize
 from .versioning import RelationKey
 from .views.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -71,13 +73,15 @@ class DemoSummary:
     articles_created: int = 0
     assignments_made: int = 0
     versions_written: int = 0
+    predictions_stored: int = 0
 
     def __str__(self) -> str:
         users = ", ".join(self.users_created) or "none"
         return (
             f"Demo project {self.project.slug if self.project else '?'}: users created: "
             f"{users}; articles added: {self.articles_created}; assignments made: "
-            f"{self.assignments_made}; annotation versions written: {self.versions_written}."
+            f"{self.assignments_made}; annotation versions written: {self.versions_written}; "
+            f"predicted spans stored: {self.predictions_stored}."
         )
 
 
@@ -94,6 +98,7 @@ def setup_demo(directory: Path = DEMO_DIR) -> DemoSummary:
         _assignments(project, work, users, summary)
         for entry in work:
             summary.versions_written += _annotation(project, entry, users)
+        summary.predictions_stored = _predictions(project, directory / "predictions.json")
     return summary
 
 
@@ -268,6 +273,31 @@ def _annotation(project: Project, entry: dict[str, Any], users: dict[str, Any]) 
             note=step.get("note", ""),
         )
     return len(entry["versions"])
+
+
+def _predictions(project: Project, path: Path) -> int:
+    """A model's predictions (``predictions.json``: ``{"article", "model", "spans": [[label,
+    phrase, occurrence, score]]}``), uploaded as a model would send them; a model version
+    the project already has is left alone."""
+    if not path.exists():
+        return 0
+    articles = {a.external_id: a for a in project.articles.all()}
+    known = set(ModelVersion.objects.filter(project=project).values_list("name", flat=True))
+    lines = []
+    for entry in _read_json(path):
+        if entry["model"] in known:
+            continue
+        article = _article(articles, entry["article"])
+        spans = []
+        for label, phrase, occurrence, score in entry["spans"]:
+            span = _locate(article, label, phrase, occurrence)
+            spans.append({"start": span.start, "end": span.end, "label": label, "score": score})
+        lines.append(
+            json.dumps({"id": article.external_id, "model": entry["model"], "spans": spans})
+        )
+    if not lines:
+        return 0
+    return upload_predictions(project=project, data="\n".join(lines)).created
 
 
 def _span_item(article: Article, item: list) -> SpanInput:

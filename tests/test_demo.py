@@ -340,3 +340,20 @@ def test_setup_demo_puts_the_schema_back_and_leaves_extra_types_alone(demo):
     assert schema.relations["SAID_BY"].to_labels == {"SOURCE"}
     assert {s.key: s.min for s in schema.specs_for("CASUALTY")}["low"] == 0
     assert RelationType.objects.filter(pk=extra.pk).exists()
+
+
+def test_the_follow_up_story_offers_the_final_golds_names_and_the_models_spans(demo):
+    """demo-011 repeats names that the final gold of demo-001 marks; editor1 has not
+    touched it, so the page offers them dashed, beside the demo model's predictions."""
+    from annotate.models import ModelVersion, Role
+    from annotate.services.suggestions import suggestions_for
+
+    article = demo.articles.get(external_id="demo-011")
+    editor = get_user_model().objects.get(username="editor1")
+    offered = suggestions_for(article, editor, Role.EDITOR)
+    gold = {(s.label, s.text) for s in offered if s.origin == "gold"}
+    assert {("ACTOR", "Free Euphrates Brigade"), ("LOCATION", "al-Busayrah")} <= gold
+    model = [s for s in offered if s.origin == "model"]
+    assert {s.model for s in model} == {"demo-gazetteer@1"}
+    assert all(article.text[s.start : s.end] == s.text for s in offered)
+    assert ModelVersion.objects.get(project=demo).spans.count() == 18
