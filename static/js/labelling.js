@@ -32,6 +32,7 @@ const root = document.getElementById("labelling");
 if (root && window.htmx) init(root, window.htmx);
 
 function init(root, htmx) {
+  followLegendHeight(document.getElementById("legend"));
   const config = JSON.parse(document.getElementById("labelling-config").textContent);
   const hotkeys = new Map(
     config.labels.filter((l) => l.hotkey).map((l) => [l.hotkey.toLowerCase(), l.key]),
@@ -826,4 +827,14 @@ function init(root, htmx) {
     codePoints: (offset) => codePoints(articleText, offset),
   });
   root.dispatchEvent(new CustomEvent("labelling:ready", { detail: labellingPage }));
+}
+
+/** Keep --legend-height at the sticky label bar's height, so that jumping to the text or to
+ * the span list stops below the bar, however many rows it wraps into on a narrow screen. */
+function followLegendHeight(legend) {
+  if (!legend || !window.ResizeObserver) return;
+  const style = document.documentElement.style;
+  new ResizeObserver(() => style.setProperty("--legend-height", `${legend.offsetHeight}px`)).observe(
+    legend,
+  );
 }
