@@ -663,6 +663,16 @@ def test_next_article_skips_what_is_done(client, project, editor):
     assert response["Location"] == f"/articles/{second.pk}/"  # wraps around, skipping `first`
 
 
+def test_next_article_after_the_only_open_one_stays_on_it(client, project, editor):
+    done = make_article(project, "One.", editors=[editor])
+    last = make_article(project, "Two.", editors=[editor])
+    make_annotation(done, editor, [(0, 3, "ACTOR")], submit=True)
+    response = client.get(f"/projects/{project.slug}/next/?after={last.pk}")
+    assert response["Location"] == f"/articles/{last.pk}/"
+    response = client.get(f"/projects/{project.slug}/next/?after={done.pk}")
+    assert response["Location"] == f"/articles/{last.pk}/"
+
+
 def test_next_article_when_all_is_done_goes_to_the_project(client, project, editor):
     done = make_article(project, "One.", editors=[editor])
     make_annotation(done, editor, [(0, 3, "ACTOR")], submit=True)

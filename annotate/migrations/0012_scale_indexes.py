@@ -2,6 +2,8 @@
 
 - An editor's assignments in article order: the project page and "next article" read an
   editor's queue a page or a row at a time, and an editor of a large project has thousands.
+- The agreement report's "computed at" (the latest statistics row of the project): an index
+  on (project, unit, computed_at) instead of reading every row.
 - PostgreSQL's JIT compiler off for this database. The queue and report queries are costed
   high on a big project (their correlated subqueries are counted once per article), so JIT
   compiled them on every request: seconds of compilation for a query that runs in
@@ -46,6 +48,12 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="assignment",
             index=models.Index(fields=["editor", "article"], name="assignment_editor_article_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="articleagreement",
+            index=models.Index(
+                fields=["project", "unit", "computed_at"], name="agreement_computed_idx"
+            ),
         ),
         migrations.RunPython(_set_jit("off"), _set_jit("on"), elidable=False),
     ]

@@ -46,7 +46,11 @@ class ArticleAgreement(models.Model):
                 condition=Q(unit__in=["token", "char"]), name="agreement_article_unit_known"
             ),
         ]
-        indexes = [models.Index(fields=["project", "unit", "score"], name="agreement_score_idx")]
+        indexes = [
+            models.Index(fields=["project", "unit", "score"], name="agreement_score_idx"),
+            # The report's "computed at" (the latest row): one index entry, not every row.
+            models.Index(fields=["project", "unit", "computed_at"], name="agreement_computed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.article_id} ({self.unit}): {self.score}"
