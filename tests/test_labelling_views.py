@@ -628,6 +628,20 @@ def test_project_page_shows_guidelines_and_the_queue(client, project, article, e
     assert "Finished one" in html and "Clashes" not in html
 
 
+def test_project_page_pages_each_filter_by_the_progress_counts(client, project, editor):
+    articles = [make_article(project, f"Story {n}.", editors=[editor]) for n in range(53)]
+    make_annotation(articles[0], editor, [(0, 5, "ACTOR")], submit=True)
+    make_annotation(articles[1], editor, [(0, 5, "ACTOR")])  # in progress: still to do
+    expected = {"open": (52, 2), "done": (1, 1), "all": (53, 2)}
+    for which, (count, pages) in expected.items():
+        page = client.get(f"/projects/{project.slug}/?show={which}").context["page"]
+        assert (page.paginator.count, page.paginator.num_pages) == (count, pages), which
+    last = client.get(f"/projects/{project.slug}/?show=open&page=2").context["page"]
+    assert [row.article_id for row in last.object_list] == [a.pk for a in articles[51:]]
+    first = client.get(f"/projects/{project.slug}/?show=open").context["page"]
+    assert [row.article_id for row in first.object_list] == [a.pk for a in articles[1:51]]
+
+
 def test_project_page_fragment_is_the_queue(client, project, article):
     response = client.get(f"/projects/{project.slug}/?show=all", **HX)
     html = response.content.decode()
