@@ -24,6 +24,8 @@ def page(new_page, log_in, editor, project):
     log_in(page, editor)
     page.goto(f"/projects/{project.slug}/")
     page.get_by_role("link", name="Search articles").click()
+    page.wait_for_url(f"**/projects/{project.slug}/search/")
+    page.wait_for_load_state("load")  # htmx set up on the form before anything is typed
     return page
 
 
