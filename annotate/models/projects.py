@@ -102,13 +102,6 @@ class Project(models.Model):
         blank=True,
         help_text="What went wrong the last time the ML backend was asked; empty: it answered.",
     )
-    ml_backend_called_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the ML backend was last asked for predictions."
-    )
-    ml_backend_error = models.TextField(
-        blank=True,
-        help_text="What went wrong the last time the ML backend was asked; empty: it answered.",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
