@@ -246,9 +246,37 @@ def _insert(model, fields: list[str], rows: list[tuple]) -> None:
             cursor.executemany(sql, rows[first : first + 20_000])
 
 
-def store_and_report(articles, computed, totals, facts, db_recompute: bool) -> None:
-    database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+def _fresh_postgres_database(server: str) -> str:
+    """A new, empty database on the PostgreSQL server at `server` (a URL without a database
+    name), dropped when the benchmark ends; its URL."""
+    import atexit
+
+    import psycopg
+
+    name = f"bench_agreement_{os.getpid()}"
+    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")
+
+    atexit.register(drop)
+    return f"{server.rstrip('/')}/{name}"
+
+
+def store_and_report(
+    articles, computed, totals, facts, db_recompute: bool, postgres: str | None = None
+) -> None:
+    if postgres:
+        os.environ["DATABASE_URL"] = _fresh_postgres_database(postgres)
+    else:
+        database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     # DEBUG off: with it on, Django keeps the SQL of every query, which costs time.
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 50)
@@ -401,6 +429,12 @@ def main() -> None:
         "--db-recompute", action="store_true", help="Also time the recompute from the database."
     )
     parser.add_argument("--no-db", action="store_true", help="Skip the stored-report part.")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="Store in a fresh database on this PostgreSQL server (e.g. "
+        "postgres://postgres@127.0.0.1:5432), dropped afterwards, instead of SQLite.",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -450,7 +484,7 @@ def main() -> None:
           f"(CPU {(time.process_time() - cpu) * 1000:.0f} ms)")  # fmt: skip
 
     if not args.no_db:
-        store_and_report(articles, computed, totals, facts, args.db_recompute)
+        store_and_report(articles, computed, totals, facts, args.db_recompute, args.postgres)
 
 
 if __name__ == "__main__":
