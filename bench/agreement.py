@@ -2,7 +2,7 @@
 20 relations per annotation and attribute values on every casualty figure.
 
     .venv/bin/python bench/agreement.py [--articles N] [--editors M] [--spans S]
-        [--relations R] [--db-recompute]
+        [--relations R] [--db-recompute] [--postgres postgres://postgres@127.0.0.1:5432]
 
 Prints (no assertions):
 1. the full recompute from spans in memory (both units, plus the editor-group totals):
@@ -16,7 +16,8 @@ Prints (no assertions):
    (aim: under 200 ms), unfiltered and with an editor and a label filter;
 4. with ``--db-recompute``, the whole recompute as the command runs it (``recompute_project``:
    reading spans, relations and attributes from the database, computing, writing rows and
-   totals; aim: under 10 s) on that SQLite database, after storing the annotations.
+   totals; aim: under 10 s) on that SQLite database (``--postgres URL``: on a fresh
+   database on that PostgreSQL server, dropped afterwards), after storing the annotations.
 """
 
 from __future__ import annotations
