@@ -382,7 +382,7 @@ def store_and_report(
             for group, total in fact_totals.items()
         ]
     )
-    print(f"{'store statistics in SQLite (not part of the aims)':<58} "
+    print(f"{'store statistics (not part of the aims)':<58} "
           f"{(time.perf_counter() - started) * 1000:9.1f} ms")  # fmt: skip
     two = [users[0].username, users[1].username]
     timed("report from stored statistics, tokens", project_report, project, repeat=5)
