@@ -829,12 +829,17 @@ function init(root, htmx) {
   root.dispatchEvent(new CustomEvent("labelling:ready", { detail: labellingPage }));
 }
 
-/** Keep --legend-height at the sticky label bar's height, so that jumping to the text or to
- * the span list stops below the bar, however many rows it wraps into on a narrow screen. */
+/** Keep the scroll margin of the text and of the span list at the sticky label bar's height,
+ * so that jumping to either stops below the bar, however many rows it wraps into on a narrow
+ * screen. Set on those two elements only, and only when the height changes: a property on
+ * the root would restyle the whole page, the 500 marks of the text included. */
 function followLegendHeight(legend) {
   if (!legend || !window.ResizeObserver) return;
-  const style = document.documentElement.style;
-  new ResizeObserver(() => style.setProperty("--legend-height", `${legend.offsetHeight}px`)).observe(
-    legend,
-  );
+  const targets = ["article-text", "span-panel-title"].map((id) => document.getElementById(id));
+  let height = -1;
+  new ResizeObserver(() => {
+    if (legend.offsetHeight === height) return;
+    height = legend.offsetHeight;
+    for (const el of targets) el?.style.setProperty("scroll-margin-top", `${height + 16}px`);
+  }).observe(legend);
 }
