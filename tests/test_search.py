@@ -36,6 +36,23 @@ def test_editors_find_only_their_own_queue(project, editor, other_editor, articl
     assert found(other_editor, Role.EDITOR, "killed or died", project) == [articles["homs"].pk]
 
 
+@pytest.mark.parametrize("queued", [2, 12])
+def test_an_editor_finds_their_queue_whether_it_or_the_word_is_the_smaller(
+    project, editor, other_editor, queued
+):
+    """A word in 12 of 14 articles: with 2 of them queued the queue drives the lookup, with
+    12 queued the index does; the hits are the same either way."""
+    mine = [make_article(project, ALEPPO, editors=[editor]) for _ in range(queued)]
+    for _ in range(12 - queued):
+        make_article(project, ALEPPO, editors=[other_editor])
+    make_article(project, HOMS, editors=[editor])
+    make_article(project, HOMS, editors=[other_editor])
+    results = search_articles(project=project, user=editor, role=Role.EDITOR, text="Aleppo")
+    assert len(results) == queued
+    assert sorted(hit.id for hit in results[0:20]) == sorted(a.pk for a in mine)
+    assert found(editor, Role.EDITOR, "Homs", project) != []
+
+
 def test_reviewers_find_every_article_of_the_project(project, reviewer, articles, outsider):
     make_article(outsider.memberships.get().project, ALEPPO, title="Elsewhere")
     hits = found(reviewer, Role.REVIEWER, "killed or died", project)

@@ -33,6 +33,8 @@ FTS = "annotate_article_fts"  # migration 0011_search
 SNIPPET_TOKENS = 32
 RANK_LIMIT = 2_000
 MAX_HITS = 10_000
+# PostgreSQL: an editor's queue up to this long may drive the search (a list of ids).
+QUEUE_LIMIT = 20_000
 # ts_headline drops whatever its parser takes for an HTML tag: the text's < and > go in as
 # these private-use characters and come back afterwards, so the snippet shows the text as is.
 TAG_CHARS = "<>"
@@ -76,6 +78,15 @@ class SearchResults(Sequence[SearchHit]):
 
     def _matches(self) -> tuple[str, list[object]]:
         """FROM and WHERE of the hits (the article table is ``a``), with their parameters."""
+        if self.postgres and self._by_queue:
+            # The editor's queue, article by article (by primary key): a common word names
+            # most of the project's articles, and checking each of them against the queue
+            # reads them all.
+            sql = (
+                f"FROM {ARTICLES} a, websearch_to_tsquery('simple', %s) q "
+                "WHERE a.id = ANY(%s) AND a.search_vector @@ q AND a.project_id = %s"
+            )
+            return sql, [fulltext.websearch(self.query), self._queue, self.project_id]
         if self.postgres:
             sql = (
                 f"FROM {ARTICLES} a, websearch_to_tsquery('simple', %s) q "
@@ -102,17 +113,44 @@ class SearchResults(Sequence[SearchHit]):
     @cached_property
     def _hits(self) -> int:
         """The number of hits, up to MAX_HITS + 1 (counting further is time nobody needs)."""
-        matches, params = self._queue_matches() if self._by_queue() else self._matches()
+        by_queue = self._by_queue and not self.postgres
+        matches, params = self._queue_matches() if by_queue else self._matches()
         sql = f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT %s) hits"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, MAX_HITS + 1])
             return cursor.fetchone()[0]
 
+    @cached_property
+    def _queue(self) -> list[int]:
+        """The ids of the editor's articles in this project, up to QUEUE_LIMIT + 1 (past it,
+        PostgreSQL lets the index drive the search)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.article_id FROM {ASSIGNMENTS} s JOIN {ARTICLES} a "  # noqa: S608
+                "ON a.id = s.article_id WHERE s.editor_id = %s AND a.project_id = %s LIMIT %s",
+                [self.editor_id, self.project_id, QUEUE_LIMIT + 1],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    @cached_property
     def _by_queue(self) -> bool:
-        """Whether to count an editor's hits on SQLite article by article of their queue: when
-        the queue is shorter than the list of articles (of any project) the query matches."""
-        if self.editor_id is None or self.postgres:
+        """Whether to look up an editor's hits article by article of their queue: when the
+        queue is shorter than the list of articles (of any project, on SQLite) the query
+        matches."""
+        if self.editor_id is None:
             return False
+        if self.postgres:
+            queued = len(self._queue)
+            if queued > QUEUE_LIMIT:
+                return False
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {ARTICLES} a, "  # noqa: S608
+                    "websearch_to_tsquery('simple', %s) q WHERE a.search_vector @@ q "
+                    "AND a.project_id = %s LIMIT %s) hits",
+                    [fulltext.websearch(self.query), self.project_id, queued + 1],
+                )
+                return cursor.fetchone()[0] > queued
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT count(*) FROM {ASSIGNMENTS} WHERE editor_id = %s",  # noqa: S608
