@@ -190,7 +190,7 @@ def test_admin_article_page_shows_every_annotations_figures_gold_first(
     body = client_for(admin_user).get(reverse("admin:annotate_article_change", args=[article.pk]))
     html = body.content.decode()
     gold_at = html.index('<h3 class="figures-of">')
-    assert ">Gold</a> <span class=\"muted\">open for review · v" in html[gold_at:]
+    assert '>Gold</a> <span class="muted">open for review · v' in html[gold_at:]
     assert html.count('<table class="figures">') >= 2  # the gold's and the editors'
     assert "<td>6 people were wounded</td><td>bound: exact · low: 6</td>" in html
     facts = html[gold_at:]
