@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import secrets
 import statistics
@@ -35,7 +34,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from common import configure, drop  # noqa: E402 - bench/ is on the path when run
+
 WORDS = [
     *[
         "the",
@@ -81,53 +81,6 @@ WORDS = [
         "sources",
     ],
 ]
-
-
-def configure(database: str, workdir: Path, root: Path) -> str:
-    name = f"bench_facts_{os.getpid()}"
-    url = (
-        f"sqlite:///{workdir / 'bench.sqlite3'}"
-        if database == "sqlite"
-        else f"postgres://postgres@127.0.0.1:5432/{name}"
-    )
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "annotate.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": url,
-            "STATIC_ROOT": str(workdir / "static"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    if database == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-    sys.path.insert(0, str(root))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return name
-
-
-def drop(database: str, name: str) -> None:
-    if database != "postgres":
-        return
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def text_of(rng: random.Random, chars: int = 5_000) -> str:
@@ -183,7 +136,7 @@ def measure(database: str, articles: int, root: Path, kinds: list[str]) -> dict[
     # fsync at each commit otherwise dominates and drifts with the neighbours' load.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as tmp:
-        name = configure(database, Path(tmp), root)
+        name = configure(database, Path(tmp), "bench_facts", root=root)
         try:
             return run(articles, kinds)
         finally:

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -32,62 +31,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from common import configure, drop  # noqa: E402 - bench/ is on the path when run
+
 PHRASE = (
     "the ministry said at least six more were wounded in shelling on the town near border "
     "while officials reported fighters killed and civilians missing after clashes province"
 )
 WORDS = PHRASE.split(" ")
 LABELS = ["ACTOR", "LOCATION", "CASUALTY", "SOURCE"]
-
-
-def configure(database: str, workdir: Path) -> str:
-    name = f"bench_predictions_{os.getpid()}"
-    url = (
-        f"sqlite:///{workdir / 'bench.sqlite3'}"
-        if database == "sqlite"
-        else f"postgres://postgres@127.0.0.1:5432/{name}"
-    )
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "annotate.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": url,
-            "STATIC_ROOT": str(workdir / "static"),
-            "LOG_LEVEL": "WARNING",
-            "MAX_UPLOAD_BYTES": str(512 * 1024 * 1024),
-            "TASKS_BACKEND": "immediate",
-        }
-    )
-    if database == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return name
-
-
-def drop(database: str, name: str) -> None:
-    if database != "postgres":
-        return
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def text_of(rng: random.Random, chars: int = 3_000) -> str:
@@ -126,7 +77,12 @@ def body_of(rng: random.Random, texts: dict[str, str], spans: int, model: str) -
 
 def measure(database: str, articles: int, spans: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
-        name = configure(database, Path(folder))
+        name = configure(
+            database,
+            Path(folder),
+            "bench_predictions",
+            {"MAX_UPLOAD_BYTES": str(512 * 1024 * 1024), "TASKS_BACKEND": "immediate"},
+        )
         try:
             return _measure(articles, spans)
         finally:

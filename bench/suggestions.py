@@ -28,17 +28,16 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from common import configure, drop  # noqa: E402 - bench/ is on the path when run
+
 COMMON = (  # noqa: SIM905 - a paragraph of words reads better than a list
     "the of and to in a said on for that was with by at from as is were has it an be had "
     "have after are their not this but which they who been two three people its also one "
@@ -66,54 +65,6 @@ def phrase(rng: random.Random, vocabulary: list[str]) -> str:
         words.insert(1, rng.choice(["al", "of", "bin"]))
     joiner = "-" if size == 2 and rng.random() < 0.1 else " "
     return joiner.join(words)
-
-
-def configure(database: str, workdir: Path) -> str:
-    name = f"bench_suggestions_{os.getpid()}"
-    url = (
-        f"sqlite:///{workdir / 'bench.sqlite3'}"
-        if database == "sqlite"
-        else f"postgres://postgres@127.0.0.1:5432/{name}"
-    )
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "annotate.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": url,
-            "STATIC_ROOT": str(workdir / "static"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    if database == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return name
-
-
-def drop(database: str, name: str) -> None:
-    if database != "postgres":
-        return
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def fill(gold_spans: int, chars: int, rng: random.Random):
@@ -209,7 +160,7 @@ def fill(gold_spans: int, chars: int, rng: random.Random):
 def run(database: str, gold_spans: int, chars: int, repeat: int) -> None:
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as tmp:
-        name = configure(database, Path(tmp))
+        name = configure(database, Path(tmp), "bench_suggestions")
         try:
             measure(database, gold_spans, chars, repeat)
         finally:
