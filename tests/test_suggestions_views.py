@@ -141,3 +141,11 @@ def test_the_agreement_report_counts_spans_from_suggestions(
     row = page[page.index('class="numbers suggested-spans"') :]
     assert '<th scope="row">edith</th><td>2</td><td>1</td><td>1</td><td>0</td>' in row
     assert '<th scope="row">otto</th><td>1</td><td>0</td><td>0</td><td>0</td>' in row
+    data = client_for(reviewer).get(f"/api/projects/{project.slug}/agreement/").json()
+    assert data["suggested"] == {
+        "overall": {"spans": 3, "gold": 1, "model": 0},
+        "editors": {
+            "edith": {"spans": 2, "gold": 1, "model": 0},
+            "otto": {"spans": 1, "gold": 0, "model": 0},
+        },
+    }

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from ..agreement.facts import DEFINITIONS as FACT_DEFINITIONS
 from ..agreement.report import DEFINITIONS
 from ..services import agreement as service
+from ..services.suggestions import OriginCounts, suggested_span_counts
 from .articles import check_params
 from .permissions import IN_PROJECT, IsReviewer
 
@@ -136,6 +137,15 @@ ARTICLE = inline_serializer(
         "editors": serializers.ListField(child=serializers.CharField()),
     },
 )
+ORIGINS = inline_serializer(
+    "SuggestedSpans",
+    {
+        "spans": serializers.IntegerField(help_text="Current spans of submitted annotations."),
+        "gold": serializers.IntegerField(help_text="Of them, accepted gold suggestions."),
+        "model": serializers.IntegerField(help_text="Of them, accepted model predictions."),
+    },
+)
+
 REPORT = inline_serializer(
     "AgreementReport",
     {
@@ -164,6 +174,15 @@ REPORT = inline_serializer(
             child=FACTS_ARTICLE,
             help_text="Articles whose editors disagree most on facts, lowest facts score "
             "first, up to `articles_limit`; articles with no fact are not listed.",
+        ),
+        "suggested": inline_serializer(
+            "SuggestedSpansReport",
+            {
+                "overall": ORIGINS,
+                "editors": serializers.DictField(child=ORIGINS, help_text="Per username."),
+            },
+            help_text="How many spans of submitted annotations started as suggestions "
+            "(the whole project: no filter applies).",
         ),
     },
 )
@@ -224,4 +243,13 @@ class AgreementReport(APIView):
             )
         except service.AgreementQueryError as exc:
             raise ValidationError(str(exc)) from None
+        overall, editors = suggested_span_counts(self.project)
+        result["suggested"] = {
+            "overall": _origins(overall),
+            "editors": {name: _origins(counts) for name, counts in editors.items()},
+        }
         return Response(result)
+
+
+def _origins(counts: OriginCounts) -> dict[str, int]:
+    return {"spans": counts.spans, "gold": counts.gold, "model": counts.model}
