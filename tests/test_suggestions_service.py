@@ -102,6 +102,16 @@ def test_reopening_a_gold_takes_its_phrases_out(project, done, reviewer):
     assert phrases(project) == {}
 
 
+def test_deleting_an_article_takes_its_final_golds_phrases_out(project, done, reviewer):
+    make_gold(done, reviewer, [(0, 16, "ACTOR"), (34, 40, "LOCATION")])
+    other = make_article(project, "Kataeb Hezbollah again.")
+    make_gold(other, reviewer, [(0, 16, "ACTOR")])
+    done.delete()
+    assert phrases(project) == {("Kataeb Hezbollah", "ACTOR"): 1}
+    project.articles.all().delete()
+    assert phrases(project) == {}
+
+
 def test_a_refused_write_leaves_the_index_as_it_was(project, done, reviewer):
     gold = make_gold(done, reviewer, [(0, 16, "ACTOR")])
     with pytest.raises(Locked):
