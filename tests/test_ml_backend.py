@@ -50,7 +50,8 @@ def ruler_pipeline():
 
 
 class Backend:
-    """A backend in a thread: `answer(payload) -> (status, body bytes)`; keeps what it got."""
+    """A backend in a thread: `answer(payload) -> (status, body bytes[, headers])`; keeps what
+    it got."""
 
     def __init__(self, answer: Callable[[dict], tuple[int, bytes]]):
         self.answer = answer
@@ -62,9 +63,11 @@ class Backend:
                 length = int(self.headers["Content-Length"])
                 payload = json.loads(self.rfile.read(length))
                 backend.received.append(payload)
-                status, body = backend.answer(payload)
+                status, body, *headers = backend.answer(payload)
                 try:
                     self.send_response(status)
+                    for name, value in (headers[0] if headers else {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/x-ndjson")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -219,6 +222,18 @@ def test_a_backend_answering_garbage_never_breaks_the_import(
     assert not PredictedSpan.objects.exists()
     project.refresh_from_db()
     assert message in project.ml_backend_error
+
+
+@ALLOW
+def test_a_backend_that_redirects_is_not_followed(serve, project, manager):
+    """A redirect could lead anywhere, past the address check: it is an error, not a hop."""
+    inside = serve(spacy_answer)
+    hop = serve(lambda payload: (307, b"", {"Location": inside.url}))
+    with_backend(project, hop.url)
+    response = import_news(manager)
+    assert response.status_code == 201
+    assert "the backend answered with a redirect (307)" in response.json()["predictions"]["error"]
+    assert inside.received == [] and not PredictedSpan.objects.exists()
 
 
 @ALLOW

@@ -294,14 +294,18 @@ def test_non_http_urls_are_refused(setup):
     unchanged(project)
 
 
-def test_the_app_has_no_url_fetching_client():
-    """Documents the check above: if a feature ever fetches URLs, it needs an allow-list
-    that refuses loopback, private and link-local addresses after redirects too."""
+def test_the_ml_backend_is_the_apps_only_url_fetching_client():
+    """Documents the check above: a feature that fetches URLs needs an allow-list that refuses
+    loopback, private and link-local addresses, and redirects. The one that does, the ML
+    backend, checks the address before each request and follows no redirect
+    (tests/test_ml_backend.py tries both)."""
     app = Path(django_settings.BASE_DIR) / "annotate"
     fetchers = ("urlopen", "import requests", "import httpx", "http.client", "urllib.request")
-    offenders = [
-        str(path)
+    fetching = sorted(
+        path.relative_to(app).as_posix()
         for path in app.rglob("*.py")
         if any(word in path.read_text(encoding="utf-8") for word in fetchers)
-    ]
-    assert offenders == []
+    )
+    assert fetching == ["services/ml_backend.py"]
+    source = (app / "services" / "ml_backend.py").read_text(encoding="utf-8")
+    assert "check_address(" in source and "HTTPRedirectHandler" in source
