@@ -213,7 +213,7 @@ def test_an_article_reads_as_its_serializer_describes_it(project, editor):
     from ArticleSerializer: the two must agree field for field."""
     from datetime import UTC, datetime
 
-    from annotate.serializers import ArticleSerializer
+    from annotate.api.serializers.articles import ArticleSerializer
 
     article = make_article(
         project,

@@ -21,7 +21,14 @@ from rest_framework.response import Response
 
 from ..models import Annotation, AnnotationVersion, Assignment, fact_schema
 from ..permissions import can_review, is_assigned
-from ..serializers import (
+from ..services.annotations import (
+    NotAllowed,
+    SaveResult,
+    restore_version,
+    save_annotation,
+)
+from .permissions import MAX_ID, ON_ARTICLE, IsReviewer
+from .serializers.annotations import (
     AnnotationSerializer,
     AnnotationWriteSerializer,
     GoldWriteSerializer,
@@ -33,13 +40,6 @@ from ..serializers import (
     current_span_data,
     span_row_data,
 )
-from ..services.annotations import (
-    NotAllowed,
-    SaveResult,
-    restore_version,
-    save_annotation,
-)
-from .permissions import MAX_ID, ON_ARTICLE, IsReviewer
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

@@ -27,13 +27,6 @@ from rest_framework.response import Response
 
 from ..models import Annotation, Assignment, Project
 from ..permissions import can_review
-from ..serializers import (
-    ArticleInputSerializer,
-    ArticleListSerializer,
-    ArticleSerializer,
-    ImportResultSerializer,
-    article_data,
-)
 from ..services.datasets import import_dataset, parse_dataset
 from ..services.importing import import_articles
 from ..services.jobs import import_is_large, parse_import, prefers_async, start_import
@@ -42,6 +35,13 @@ from .job_responses import ACCEPTED, PREFER, accepted
 from .pagination import Pagination
 from .parsers import NDJSON, JSONLinesParser, NDJSONParser, RawBody, RawJSONParser
 from .permissions import IN_PROJECT, ON_ARTICLE, IsManager
+from .serializers.articles import (
+    ArticleInputSerializer,
+    ArticleListSerializer,
+    ArticleSerializer,
+    ImportResultSerializer,
+    article_data,
+)
 
 EDITOR_STATUSES = ("todo", "in_progress", "submitted", "closed")
 REVIEW_STATUSES = ("annotating", "pending", "in_review", "final")

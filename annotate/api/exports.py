@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from ..exports import FORMATS, render
 from ..exports.conll import DOCSTARTS
 from ..models import Release
-from ..serializers import ReleaseCreateSerializer, ReleaseDetailSerializer, ReleaseSerializer
 from ..services.exporting import SOURCES, count_records, export_records, fact_columns
 from ..services.jobs import prefers_async, release_is_large, start_release
 from ..services.releases import (
@@ -30,6 +29,11 @@ from ..services.releases import (
 from .articles import check_params
 from .job_responses import ACCEPTED, PREFER, accepted
 from .permissions import IN_PROJECT, IsReviewer
+from .serializers.releases import (
+    ReleaseCreateSerializer,
+    ReleaseDetailSerializer,
+    ReleaseSerializer,
+)
 
 FORMAT_PARAM = OpenApiParameter(
     "format",

@@ -16,7 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..models import Article, Label, Membership, Project, Role
-from ..serializers import (
+from ..services.assignment import assign_articles
+from ..services.projects import add_label
+from ..services.schema import replace_schema
+from ..services.workflow import hand_over_orphans, remove_member
+from .articles import check_params
+from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
+from .serializers.projects import (
     AttributeSerializer,
     LabelSerializer,
     MemberSerializer,
@@ -24,12 +30,6 @@ from ..serializers import (
     ProjectUpdateSerializer,
     check_label_set,
 )
-from ..services.assignment import assign_articles
-from ..services.projects import add_label
-from ..services.schema import replace_schema
-from ..services.workflow import hand_over_orphans, remove_member
-from .articles import check_params
-from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
 
 
 def projects_for(user):

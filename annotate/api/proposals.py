@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from ..facts.proposals import fit_to_schema, propose
 from ..models import AttributeDefinition, Label
-from ..serializers import RefuseUnknownFields, StrictCharField
 from .permissions import IN_PROJECT
+from .serializers.fields import RefuseUnknownFields, StrictCharField
 
 MAX_TEXT_CHARS = 2000
 

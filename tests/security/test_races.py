@@ -113,7 +113,9 @@ def test_twenty_labels_with_one_hotkey_make_one_label(project, manager):
 def test_a_slug_taken_after_the_check_is_a_409(manager, monkeypatch):
     """The serializer's check saw no project "race"; another request created it since."""
     Project.objects.create(slug="race", name="The winner")
-    monkeypatch.setattr("annotate.serializers.ProjectSerializer.validate_slug", lambda s, v: v)
+    monkeypatch.setattr(
+        "annotate.api.serializers.projects.ProjectSerializer.validate_slug", lambda s, v: v
+    )
     response = api(manager).post(
         "/api/projects/", {"slug": "race", "name": "Late", "labels": LABELS}, format="json"
     )
