@@ -8,6 +8,9 @@ class AnnotateConfig(AppConfig):
     verbose_name = "Fact labelling"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the signal receivers
+
 
 class AdminConfig(admin_apps.AdminConfig):
     """The admin, on a site whose login and password change go through the throttle."""

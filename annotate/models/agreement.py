@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 
 from .projects import Article, Project
 
@@ -80,14 +78,6 @@ class AgreementTotal(models.Model):
         return f"{self.project_id} {self.unit} [{self.group}]: {self.articles} articles"
 
 
-@receiver(post_delete, sender=ArticleAgreement, dispatch_uid="agreement-article-deleted")
-def _article_agreement_deleted(sender, instance: ArticleAgreement, **kwargs) -> None:
-    # Deleting an article cascades to its statistics; its group total must lose them too.
-    from ..services.agreement import subtract_deleted
-
-    subtract_deleted(instance)
-
-
 class ArticleFactAgreement(models.Model):
     """One article's agreement statistics on facts (relations and attribute values; see
     annotate.agreement.facts), refreshed with its span statistics. Facts have no kind of
@@ -131,11 +121,3 @@ class FactAgreementTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} facts [{self.group}]: {self.articles} articles"
-
-
-@receiver(post_delete, sender=ArticleFactAgreement, dispatch_uid="fact-agreement-deleted")
-def _article_fact_agreement_deleted(sender, instance: ArticleFactAgreement, **kwargs) -> None:
-    # As for spans: the article went away, so its group total loses its facts.
-    from ..services.fact_agreement import subtract_deleted
-
-    subtract_deleted(instance)

@@ -11,10 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 
-from .annotations import Annotation
 from .facts import RelationType
 from .projects import Article, Label, Project
 
@@ -159,18 +156,3 @@ class SuggestionRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.editor_id} rejected {self.label_id} [{self.start}:{self.end}]"
-
-
-@receiver(pre_delete, sender=Annotation, dispatch_uid="gold-phrases-final-gold-deleted")
-def _final_gold_deleted(sender, instance: Annotation, **kwargs) -> None:
-    # Deleting an article (in the admin) deletes its gold: a final gold's phrases must leave
-    # the index with it.
-    if not (instance.is_gold and instance.final):
-        return
-    from ..services.suggestions import final_gold_changed
-    from ..versioning import SpanKey
-
-    spans = instance.current_spans()
-    final_gold_changed(
-        instance, before=[SpanKey(s.start, s.end, s.label.key) for s in spans], after=()
-    )
