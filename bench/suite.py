@@ -405,7 +405,7 @@ class Bench:
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
-        from annotate.importing import parse_record
+        from annotate.article_parsing import parse_record
         from annotate.models import Label, Membership, Project, Role
         from annotate.services.importing import import_articles
 
@@ -463,7 +463,7 @@ class Bench:
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
 
     def _page_article(self, editor, rng: random.Random):
-        from annotate.importing import parse_record
+        from annotate.article_parsing import parse_record
         from annotate.models import Article, Role
         from annotate.services.annotations import SpanInput, annotation_for, save_annotation
         from annotate.services.importing import import_articles
@@ -802,7 +802,7 @@ class Bench:
     def seed_small_export(self, count: int) -> None:
         """The first `count` of the imported articles again, in a project of their own with
         the same gold: the export's memory must not depend on the project's size."""
-        from annotate.importing import parse_record
+        from annotate.article_parsing import parse_record
         from annotate.models import Article
         from annotate.services.importing import import_articles
 

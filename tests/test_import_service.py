@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from annotate.importing import Limits, parse
+from annotate.article_parsing import Limits, parse
 from annotate.models import Article, Assignment, Role
 from annotate.services import importing as importing_service
 from annotate.services.annotations import NotAllowed

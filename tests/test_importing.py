@@ -1,4 +1,4 @@
-"""The import parser (annotate.importing): pure, no database."""
+"""The import parser (annotate.article_parsing): pure, no database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from annotate.importing import (
+from annotate.article_parsing import (
     Issue,
     Limits,
     detect_format,

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from annotate.review import (
+from annotate.candidates import (
     EditorSpan,
     agreement_of,
     candidates,

@@ -20,8 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..article_parsing import Issue, human_bytes, read_jsonl
 from ..facts.schema import FactError, FactSchema, check_attributes, relation_problems
-from ..importing import Issue, human_bytes, read_jsonl
 from ..inputs import json_problem, text_problem
 from ..versioning import SpanKey
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ..importing import Issue, Limits, parse_record
+from ..article_parsing import Issue, Limits, parse_record
 from ..models import Project, Role
 from .annotations import InvalidSpans, RelationInput, SpanInput, gold_for, save_annotation
 from .importing import ImportResult, ImportTooLarge, InvalidImport, import_articles, upload_limits

@@ -1,7 +1,7 @@
 """Adding articles to a project: the one write path of the ``import_articles`` command, the
 import page and the API.
 
-Parsing (:mod:`annotate.importing`) finds every error before anything is written; the
+Parsing (:mod:`annotate.article_parsing`) finds every error before anything is written; the
 write is then one transaction: articles whose external id the project already has are
 skipped and reported, the rest are inserted in bulk and handed to editors.
 """
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..importing import (
+from ..article_parsing import (
     MAX_TITLE,
     ArticleRecord,
     Format,
@@ -175,7 +175,7 @@ def import_articles(
     assign: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Insert the records (from :mod:`annotate.importing`) in one transaction.
+    """Insert the records (from :mod:`annotate.article_parsing`) in one transaction.
 
     External ids the project already has are skipped and listed, so running an import
     twice is harmless. New articles are bulk-inserted (their sha256 computed here, since

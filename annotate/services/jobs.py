@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from ..importing import Format, Issue
+from ..article_parsing import Format, Issue
 from ..models import Annotation, Job, Project, Role
 from .annotations import AnnotationError, NotAllowed
 from .importing import (

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from ..agreement import gold as gold_scores
+from ..article_parsing import Issue
 from ..assistance.predictions import (
     ArticleText,
     PredictionLine,
@@ -25,7 +26,6 @@ from ..assistance.predictions import (
     read_predictions,
 )
 from ..facts.schema import FactSchema
-from ..importing import Issue
 from ..models import (
     Annotation,
     Article,

@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .. import review
+from ..candidates import Candidate, EditorSpan, Selection, majority_selection
+from ..candidates import candidates as find_candidates
 from ..facts.adjudication import MAJORITY, EditorFacts, relations_for, values_for
 from ..models import (
     AgreementUnit,
@@ -36,7 +37,6 @@ from ..models import (
     Span,
 )
 from ..models.facts import RELATION_KEY_FIELDS, relation_key
-from ..review import Candidate, EditorSpan, Selection
 from ..versioning import RelationKey, SpanKey
 from . import workflow
 from .annotations import (
@@ -343,7 +343,7 @@ def review_state(article: Article) -> ReviewState:
         last_version=last_version,
         editors=works,
         waiting=sorted((names[n], status) for n, status in waiting),
-        candidates=review.candidates(_editor_spans(works), (_key(g) for g in gold_spans)),
+        candidates=find_candidates(_editor_spans(works), (_key(g) for g in gold_spans)),
         names=names,
     )
 
@@ -693,7 +693,7 @@ def accept_agreed(
     note: str = "",
     request_key: uuid.UUID | None = None,
 ) -> tuple[SaveResult, Selection]:
-    """Accept every span at least `min_editors` editors marked (see review.majority_selection)."""
+    """Accept every span at least `min_editors` editors marked (see majority_selection)."""
     state = review_state(article)
     total = len(state.editors)
     if total == 0:
@@ -703,7 +703,7 @@ def accept_agreed(
     if not 1 <= min_editors <= total:
         raise InvalidSpans(f"The number of editors must be between 1 and {total}.")
     gold_keys = [_key(g.span) for g in state.gold_spans]
-    selection = review.majority_selection(state.candidates, min_editors, gold_keys)
+    selection = majority_selection(state.candidates, min_editors, gold_keys)
     current = [SpanInput(*_key(g.span), source=g.span.source_id) for g in state.gold_spans]
     added = [SpanInput(*c.key, source=c.source.id) for c in selection.accepted]
     spans, relations, provenance = _with_facts(article, current, added, MAJORITY)

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from ..importing import Issue, human_bytes
+from ..article_parsing import Issue, human_bytes
 from ..models import Job, Project, Role
 from ..permissions import project_for
 from ..services.annotations import AnnotationError

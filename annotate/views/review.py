@@ -25,13 +25,13 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from ..candidates import Candidate, conflict_between
 from ..facts.adjudication import MAJORITY, FactView, pending_relations, span_facts
 from ..highlight import Mark
 from ..inputs import INT32_MAX, INT64_MAX, InputError, parse_int, parse_version
 from ..models import Annotation, Article, Project, Relation, Role, Span
 from ..models.facts import load_facts
 from ..permissions import article_for, can_review, project_for
-from ..review import Candidate, conflict_between
 from ..services import review as service
 from ..services.annotations import AnnotationError, InvalidSpans, SaveResult, full_state_of
 from ..services.labelling import span_from_selection

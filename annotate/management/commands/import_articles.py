@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate.importing import FORMATS, Limits, ParseResult, chunks, parse, parse_folder
+from annotate.article_parsing import FORMATS, Limits, ParseResult, chunks, parse, parse_folder
 from annotate.models import Project
 from annotate.services.importing import ImportConflict, ImportResult, import_articles
 
