@@ -50,7 +50,7 @@ from .stats import pair_indices
 # A relation: type id, from (start, end, label id), to (start, end, label id).
 RelationRow = tuple[int, int, int, int, int, int, int]
 # A span with attribute values: start, end, label id, {key: value}.
-SpanRow = tuple[int, int, int, Mapping[str, object]]
+ValuedSpan = tuple[int, int, int, Mapping[str, object]]
 
 N_A, N_B, EXACT, OVER_A, OVER_B = range(5)
 PAIRS, EQUAL, ONE_GIVEN, INT_PAIRS, TOTAL, SQUARES, DIFFERENCES, VALUES = range(8)
@@ -106,7 +106,7 @@ class EditorFacts:
     editor: int
     version: int
     relations: Sequence[RelationRow]
-    spans: Sequence[SpanRow]
+    spans: Sequence[ValuedSpan]
 
 
 # --- one pair of editors -----------------------------------------------------------------
@@ -122,7 +122,7 @@ class _Indexed:
 
     __slots__ = ("groups", "relations", "spans")
 
-    def __init__(self, relations: Iterable[RelationRow], spans: Iterable[SpanRow]) -> None:
+    def __init__(self, relations: Iterable[RelationRow], spans: Iterable[ValuedSpan]) -> None:
         self.relations = set(relations)
         groups: dict[tuple[int, int, int], list[RelationRow]] = {}
         for r in self.relations:
@@ -226,7 +226,9 @@ def _attribute_counts(a: _Indexed, b: _Indexed) -> dict[str, list]:
     return result
 
 
-def attribute_counts(spans_a: Iterable[SpanRow], spans_b: Iterable[SpanRow]) -> dict[str, list]:
+def attribute_counts(
+    spans_a: Iterable[ValuedSpan], spans_b: Iterable[ValuedSpan]
+) -> dict[str, list]:
     """Per attribute ``"<label id>:<key>"``: the statistics of the spans both editors marked
     identically (module docstring)."""
     return _attribute_counts(_Indexed((), spans_a), _Indexed((), spans_b))

@@ -73,7 +73,7 @@ def editor_facts(
         for pk, editor, version in submitted[article]
     }
     relations: dict[int, list[facts.RelationRow]] = {pk: [] for pk in owner}
-    spans: dict[int, list[facts.SpanRow]] = {pk: [] for pk in owner}
+    spans: dict[int, list[facts.ValuedSpan]] = {pk: [] for pk in owner}
     rows = _raw(
         _submitted_rows(Relation, article_ids).values_list(
             "annotation_id",

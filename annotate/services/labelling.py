@@ -285,7 +285,7 @@ def gold_is_final(article: Article) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class SpanRow:
+class PageSpan:
     """A current span as the page shows it; lighter than a model instance (pages hold
     hundreds)."""
 
@@ -308,7 +308,7 @@ class SpanRow:
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
 
 
-def current_span_rows(annotation: Annotation, labels: Iterable) -> list[SpanRow]:
+def current_span_rows(annotation: Annotation, labels: Iterable) -> list[PageSpan]:
     """The annotation's current spans in text order, in one query."""
     if not annotation.pk:
         return []
@@ -319,7 +319,7 @@ def current_span_rows(annotation: Annotation, labels: Iterable) -> list[SpanRow]
         .values_list("pk", "start", "end", "label_id", "text", "attributes")
     )
     return [
-        SpanRow(pk, s, e, keys[label], label, text, values if isinstance(values, dict) else {})
+        PageSpan(pk, s, e, keys[label], label, text, values if isinstance(values, dict) else {})
         for pk, s, e, label, text, values in rows
     ]
 

@@ -19,7 +19,7 @@ from ..facts.schema import AttributeSpec, FactSchema, RelationSpec, schema_warni
 from ..models import Annotation
 from ..models.facts import load_facts
 from ..versioning import RelationKey, SpanKey, State
-from .labelling import RelationRow, SpanRow, current_relation_rows
+from .labelling import PageSpan, RelationRow, current_relation_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class Link:
     relation_id: int
     type: str
     name: str
-    other: SpanRow
+    other: PageSpan
     outgoing: bool
 
 
@@ -55,7 +55,7 @@ class PageFacts:
         return list(self.schema.relations.values())
 
 
-def page_facts(annotation: Annotation, project_id: int, spans: Sequence[SpanRow]) -> PageFacts:
+def page_facts(annotation: Annotation, project_id: int, spans: Sequence[PageSpan]) -> PageFacts:
     """The facts of `spans` (the annotation's current spans, as ``current_span_rows`` reads
     them, attributes included) in project `project_id`."""
     schema = load_facts(project_id).schema
@@ -77,7 +77,7 @@ def page_facts(annotation: Annotation, project_id: int, spans: Sequence[SpanRow]
 
 
 def _add_links(
-    facts: PageFacts, relations: Iterable[RelationRow], by_key: Mapping[SpanKey, SpanRow]
+    facts: PageFacts, relations: Iterable[RelationRow], by_key: Mapping[SpanKey, PageSpan]
 ) -> None:
     for row in relations:
         source, target = by_key.get(row.from_span), by_key.get(row.to_span)
@@ -91,9 +91,9 @@ def _add_links(
 
 def _add_warnings(
     facts: PageFacts,
-    spans: Sequence[SpanRow],
+    spans: Sequence[PageSpan],
     relations: Sequence[RelationRow],
-    by_key: Mapping[SpanKey, SpanRow],
+    by_key: Mapping[SpanKey, PageSpan],
 ) -> None:
     """What no longer fits the schema (it changed after the values were saved), under the
     span concerned (a relation's under the span it starts from)."""
@@ -141,7 +141,7 @@ class SpanFacts:
     in (the saved ones, or the proposed ones while nothing is saved), its relations, and the
     relations it could get."""
 
-    span: SpanRow
+    span: PageSpan
     specs: Sequence[AttributeSpec]
     values: dict[str, object]
     proposed: bool
@@ -166,7 +166,7 @@ class SpanFacts:
         ]
 
 
-def proposed_values(span: SpanRow, specs: Sequence[AttributeSpec]) -> dict[str, object]:
+def proposed_values(span: PageSpan, specs: Sequence[AttributeSpec]) -> dict[str, object]:
     """What the words of the span tell about its attributes, fitted to the label's schema."""
     if not specs:
         return {}
@@ -174,7 +174,7 @@ def proposed_values(span: SpanRow, specs: Sequence[AttributeSpec]) -> dict[str, 
 
 
 def _targets(
-    span: SpanRow, types: Sequence[RelationSpec], spans: Sequence[SpanRow], links: list[Link]
+    span: PageSpan, types: Sequence[RelationSpec], spans: Sequence[PageSpan], links: list[Link]
 ) -> list[Target]:
     have = {(link.type, link.outgoing, link.other.pk) for link in links}
     found: list[Target] = []
@@ -189,7 +189,7 @@ def _targets(
     return found
 
 
-def span_facts(facts: PageFacts, span: SpanRow, spans: Sequence[SpanRow] = ()) -> SpanFacts:
+def span_facts(facts: PageFacts, span: PageSpan, spans: Sequence[PageSpan] = ()) -> SpanFacts:
     """The facts panel of `span` among the current `spans`: values are proposed only while
     the span has no saved value, and are never saved until the editor confirms them."""
     specs = facts.specs_for(span.label)

@@ -12,7 +12,7 @@ from django.utils.html import json_script
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Article
-from ..services.labelling import SpanRow
+from ..services.labelling import PageSpan
 from ..services.page_facts import Link, PageFacts
 
 register = template.Library()
@@ -41,7 +41,7 @@ def _link_html(link: Link, span_url: str, relation_url: str) -> str:
     )
 
 
-def span_facts_html(facts: PageFacts, span: SpanRow, span_url: str, relation_url: str) -> str:
+def span_facts_html(facts: PageFacts, span: PageSpan, span_url: str, relation_url: str) -> str:
     """What the span list shows under `span` ("" when it has no facts): a badge with its
     values at a glance, or "not given" for a label with attributes; its relations."""
     parts = []

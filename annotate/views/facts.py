@@ -39,7 +39,7 @@ def _check_own_relation(request: HttpRequest, article_id: int, relation_id: int)
 
 
 def panel_context(
-    annotation: Annotation, project_id: int, spans: list[labelling.SpanRow], span_id: int
+    annotation: Annotation, project_id: int, spans: list[labelling.PageSpan], span_id: int
 ) -> page_facts.SpanFacts | None:
     """The facts panel of span `span_id` among the current `spans` (None: not current)."""
     span = next((s for s in spans if s.pk == span_id), None)

@@ -80,7 +80,7 @@ def _own_annotation(article: Article, user) -> Annotation:
 @dataclass
 class LabelGroup:
     label: Label
-    spans: list[labelling.SpanRow] = field(default_factory=list)
+    spans: list[labelling.PageSpan] = field(default_factory=list)
 
 
 def _workspace(
@@ -428,7 +428,7 @@ def _added_span_answer(
         # The write answers with the current spans, and its version is the one to undo.
         ids = {label.key: label.pk for label in labels}
         rows = [
-            labelling.SpanRow(r.id, r.start, r.end, r.label, ids[r.label], r.text, r.attributes)
+            labelling.PageSpan(r.id, r.start, r.end, r.label, ids[r.label], r.text, r.attributes)
             for r in result.spans
         ]
         undo = labelling.UndoStep(version.number, version.number - 1, version.summary or {})
