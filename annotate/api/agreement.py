@@ -19,7 +19,7 @@ from ..agreement.facts import DEFINITIONS as FACT_DEFINITIONS
 from ..agreement.report import DEFINITIONS
 from ..services import agreement as service
 from ..services.suggestions import OriginCounts, suggested_span_counts
-from .articles import check_params
+from .pagination import check_params
 from .permissions import IN_PROJECT, IsReviewer
 
 PARAMS = frozenset({"unit", "labels", "editors", "articles", "articles_limit"})

@@ -27,6 +27,7 @@ from ..services.annotations import (
     restore_version,
     save_annotation,
 )
+from .pagination import check_params
 from .permissions import MAX_ID, ON_ARTICLE, IsReviewer
 from .serializers.annotations import (
     AnnotationSerializer,
@@ -255,7 +256,6 @@ class EditorAnnotationList(GenericAPIView):
 
 def _no_filters(request: Request) -> None:
     """Lists without filters refuse every query parameter but paging."""
-    from .articles import check_params  # articles imports this module
 
     check_params(request, frozenset())
 

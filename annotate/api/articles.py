@@ -32,7 +32,7 @@ from ..services.importing import import_articles
 from ..services.jobs import import_is_large, parse_import, prefers_async, start_import
 from .annotations import GOLD_ONLY, editor_states, gold_state, own_state
 from .job_responses import ACCEPTED, PREFER, accepted
-from .pagination import Pagination
+from .pagination import check_params
 from .parsers import NDJSON, JSONLinesParser, NDJSONParser, RawBody, RawJSONParser
 from .permissions import IN_PROJECT, ON_ARTICLE, IsManager
 from .serializers.articles import (
@@ -46,24 +46,6 @@ from .serializers.articles import (
 EDITOR_STATUSES = ("todo", "in_progress", "submitted", "closed")
 REVIEW_STATUSES = ("annotating", "pending", "in_review", "final")
 ORDERINGS = ("id", "-id", "created_at", "-created_at")
-PAGING = frozenset({"page", "page_size"})
-
-
-def check_params(request: Request, allowed: set[str] | frozenset[str]) -> None:
-    """Refuse query parameters we do not know (a typo must not silently return everything,
-    and no ``field__lookup`` reaches the ORM)."""
-    unknown = sorted(set(request.query_params) - allowed - PAGING)
-    if unknown:
-        raise ValidationError(
-            {
-                name: [f"Unknown query parameter; use {', '.join(sorted(allowed | PAGING))}."]
-                for name in unknown
-            }
-        )
-    # Checked here too, so a list that is not paginated refuses a bad page as one that is.
-    paging = Pagination()
-    paging.get_page_number(request, None)
-    paging.get_page_size(request)
 
 
 def editor_articles(project: Project, user):

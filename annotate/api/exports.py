@@ -26,8 +26,8 @@ from ..services.releases import (
     project_agreement,
     render_release,
 )
-from .articles import check_params
 from .job_responses import ACCEPTED, PREFER, accepted
+from .pagination import check_params
 from .permissions import IN_PROJECT, IsReviewer
 from .serializers.releases import (
     ReleaseCreateSerializer,

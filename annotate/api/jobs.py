@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from ..models import Job
 from ..permissions import can_see_job, job_for
 from ..services.jobs import start_recompute
-from .articles import check_params
 from .job_responses import ACCEPTED, JobAcceptedSerializer, accepted, job_url
+from .pagination import check_params
 from .permissions import IN_PROJECT, IsManager
 
 NOT_YOURS = "Only the person who started this job and the project's managers can see it."

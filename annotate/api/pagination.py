@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 
 from ..inputs import INT32_MAX, InputError, parse_optional_int
 
@@ -30,3 +31,23 @@ def _number(raw: str | None, name: str, *, low: int) -> int | None:
         return parse_optional_int(raw, name=name, low=low, high=INT32_MAX)
     except InputError as error:
         raise ValidationError({name: [str(error)]}) from None
+
+
+PAGING = frozenset({"page", "page_size"})
+
+
+def check_params(request: Request, allowed: set[str] | frozenset[str]) -> None:
+    """Refuse query parameters we do not know (a typo must not silently return everything,
+    and no ``field__lookup`` reaches the ORM)."""
+    unknown = sorted(set(request.query_params) - allowed - PAGING)
+    if unknown:
+        raise ValidationError(
+            {
+                name: [f"Unknown query parameter; use {', '.join(sorted(allowed | PAGING))}."]
+                for name in unknown
+            }
+        )
+    # Checked here too, so a list that is not paginated refuses a bad page as one that is.
+    paging = Pagination()
+    paging.get_page_number(request, None)
+    paging.get_page_size(request)

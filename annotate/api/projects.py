@@ -20,7 +20,7 @@ from ..services.assignment import assign_articles
 from ..services.projects import add_label
 from ..services.schema import replace_schema
 from ..services.workflow import hand_over_orphans, remove_member
-from .articles import check_params
+from .pagination import check_params
 from .permissions import IN_PROJECT, IsManager, IsReviewer, ManagerToWrite
 from .serializers.projects import (
     AttributeSerializer,

@@ -11,8 +11,7 @@ from rest_framework.response import Response
 
 from ..fulltext import MAX_QUERY_CHARS, QueryError
 from ..services.article_search import MAX_HITS, RANK_LIMIT, search_articles
-from .articles import check_params
-from .pagination import Pagination
+from .pagination import Pagination, check_params
 from .permissions import IN_PROJECT
 
 
