@@ -197,9 +197,9 @@ class MLBackendURLField(serializers.CharField):
         return super().validate_empty_values(data)
 
 
-class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
-    name = StrictCharField(max_length=200)
-    slug = StrictSlugField(max_length=80)
+class ProjectSettings(serializers.Serializer):
+    """The settings a project is created with and a manager may change later."""
+
     guidelines = StrictCharField(
         required=False,
         allow_blank=True,
@@ -233,6 +233,23 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         "suggestions in the articles they open (default true).",
     )
     ml_backend_url = MLBackendURLField()
+
+
+SETTINGS = [
+    "guidelines",
+    "overlap",
+    "editors_can_upload",
+    "reviewable_after",
+    "assignment_timeout_hours",
+    "anonymous_review",
+    "suggest_from_gold",
+    "ml_backend_url",
+]
+
+
+class ProjectSerializer(RefuseUnknownFields, ProjectSettings, serializers.ModelSerializer):
+    name = StrictCharField(max_length=200)
+    slug = StrictSlugField(max_length=80)
     labels = LabelSerializer(many=True)
     relation_types = RelationTypeSerializer(many=True, required=False, max_length=200)
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
@@ -243,14 +260,7 @@ class ProjectSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         fields = [
             "slug",
             "name",
-            "guidelines",
-            "overlap",
-            "editors_can_upload",
-            "reviewable_after",
-            "assignment_timeout_hours",
-            "anonymous_review",
-            "suggest_from_gold",
-            "ml_backend_url",
+            *SETTINGS,
             "labels",
             "relation_types",
             "role",
@@ -309,43 +319,10 @@ class LabelSchemaSerializer(RefuseUnknownFields, serializers.Serializer):
     attributes = AttributeSerializer(many=True, max_length=100)
 
 
-class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class ProjectUpdateSerializer(RefuseUnknownFields, ProjectSettings, serializers.ModelSerializer):
     """PATCH: the settings a manager may change (the slug names the project for good)."""
 
     name = StrictCharField(max_length=200, required=False)
-    guidelines = StrictCharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        validators=[validate_guidelines],
-    )
-    overlap = StrictIntegerField(required=False, min_value=1, max_value=50)
-    editors_can_upload = StrictBooleanField(required=False)
-    reviewable_after = StrictIntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=50,
-        help_text="Submitted annotations that make an article ready for review; null: the "
-        "overlap. An article whose assigned editors have all submitted is ready anyway.",
-    )
-    assignment_timeout_hours = StrictIntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=24 * 365,
-        help_text="Hours after which an article its editor has not started goes to another "
-        "editor; null: never.",
-    )
-    anonymous_review = StrictBooleanField(
-        required=False, help_text="Reviewers see editors as Editor A, B, … when adjudicating."
-    )
-    suggest_from_gold = StrictBooleanField(
-        required=False,
-        help_text="Offer editors the spans that final gold of the project marks, as "
-        "suggestions in the articles they open (default true).",
-    )
-    ml_backend_url = MLBackendURLField()
     labels = LabelSchemaSerializer(
         many=True,
         required=False,
@@ -365,14 +342,7 @@ class ProjectUpdateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         model = Project
         fields = [
             "name",
-            "guidelines",
-            "overlap",
-            "editors_can_upload",
-            "reviewable_after",
-            "assignment_timeout_hours",
-            "anonymous_review",
-            "suggest_from_gold",
-            "ml_backend_url",
+            *SETTINGS,
             "labels",
             "relation_types",
         ]
