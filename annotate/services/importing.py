@@ -31,24 +31,15 @@ from .annotations import AnnotationError, NotAllowed
 from .assignment import assign_articles
 from .bulk import insert_rows, max_params
 from .ml_backend import BackendOutcome, ask_backend
+from .uploads import InvalidUpload
 
 ARTICLE_FIELDS = ("external_id", "title", "text", "sha256", "url", "published_at", "meta")
 
 
-class InvalidImport(AnnotationError):
-    """Input that cannot be imported. `issues` lists every problem and where it is; nothing
-    was written."""
+class InvalidImport(InvalidUpload):
+    """Articles that cannot be imported; nothing was written."""
 
-    status = 400
-
-    def __init__(self, issues: Sequence[Issue]):
-        self.issues = list(issues)
-        first = str(self.issues[0]) if self.issues else "invalid input"
-        more = len(self.issues) - 1
-        detail = f"Nothing was imported: {first}"
-        if more:
-            detail += f" (and {more} more error{'s' if more > 1 else ''})"
-        super().__init__(detail, errors=[issue.as_dict() for issue in self.issues])
+    nothing_written = "Nothing was imported"
 
 
 class ImportTooLarge(InvalidImport):

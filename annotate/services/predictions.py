@@ -38,6 +38,7 @@ from ..models import (
 from ..models.facts import load_facts
 from .annotations import AnnotationError
 from .bulk import insert_rows, max_params
+from .uploads import InvalidUpload
 
 SPAN_FIELDS = ("model_version", "article", "start", "end", "label", "text", "score", "attributes")
 RELATION_FIELDS = (
@@ -55,20 +56,11 @@ RELATION_FIELDS = (
 CHECK_CHUNK = 1000  # lines whose articles are read at once
 
 
-class InvalidPredictions(AnnotationError):
+class InvalidPredictions(InvalidUpload):
     """Predictions that cannot be stored; `issues` lists every bad line. Nothing was
     written."""
 
-    status = 400
-
-    def __init__(self, issues: Sequence[Issue]):
-        self.issues = list(issues)
-        first = str(self.issues[0]) if self.issues else "invalid input"
-        more = len(self.issues) - 1
-        detail = f"No prediction was stored: {first}"
-        if more:
-            detail += f" (and {more} more error{'s' if more > 1 else ''})"
-        super().__init__(detail, errors=[issue.as_dict() for issue in self.issues])
+    nothing_written = "No prediction was stored"
 
 
 class PredictionsTooLarge(InvalidPredictions):
